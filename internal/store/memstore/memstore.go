@@ -86,9 +86,9 @@ type entry struct {
 type Log struct {
 	mu     sync.Mutex
 	msgs   map[uint64]entry // guarded by mu
-	bytes  int64             // guarded by mu
-	lastID uint64            // guarded by mu
-	closed bool              // guarded by mu
+	bytes  int64            // guarded by mu
+	lastID uint64           // guarded by mu
+	closed bool             // guarded by mu
 }
 
 // Append applies r at once; done runs before Append returns.
