@@ -54,6 +54,8 @@ type Log interface {
 	// a disk log with sync=always: fsynced), or with the error that stopped
 	// it. Records are durable in the order they were appended. After a write
 	// or sync error every later Append fails with that error (it is sticky).
+	// done may run on the log's writer goroutine: it must not block, and
+	// must not call Close.
 	// The log may keep r.Data: the caller must not modify it afterwards.
 	Append(r Record, done func(error))
 
@@ -66,6 +68,10 @@ type Log interface {
 	// held (0 if none), so that new IDs never reuse old ones. It is called
 	// once, before the first Append.
 	Replay(fn func(Entry) error) (lastID uint64, err error)
+
+	// Err returns the sticky error after which the log refuses writes, or
+	// nil. It is cheap: callers check it on every publish.
+	Err() error
 
 	// Stats reports the log's size and its sticky error, if any.
 	Stats() Stats

@@ -174,6 +174,10 @@ func (l *Log) Stats() store.Stats {
 	return store.Stats{Messages: len(l.msgs), Bytes: l.bytes}
 }
 
+// Err reports the log's sticky error, which a memory log never has. It
+// lets the queue check for one on every publish without building Stats.
+func (l *Log) Err() error { return nil }
+
 // Close marks the log closed; its contents stay for a later Open.
 func (l *Log) Close() error {
 	l.mu.Lock()

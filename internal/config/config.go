@@ -1,0 +1,114 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config holds every setting of a single Ferry node. The zero value is not
+// useful; start from Default or Load.
+type Config struct {
+	// DataDir is the folder that holds queues, metadata and the LOCK file.
+	DataDir string
+	// Sync is when appended messages are fsynced: "always" (before a
+	// publish is confirmed), "interval" (at most SyncInterval later) or
+	// "none" (when the operating system decides). It is kept as text here
+	// and turned into a segment.SyncMode by cmd/ferry, because config
+	// imports only the standard library.
+	Sync string
+	// SyncInterval is how long sync=interval may leave data unsynced.
+	SyncInterval time.Duration
+	// SegmentSize is the size in bytes at which a queue's log starts a new
+	// segment file.
+	SegmentSize int64
+	// AMQPListen, SQSListen and AdminListen are the host:port addresses
+	// the front ends listen on. Port 0 picks a free port.
+	AMQPListen  string
+	SQSListen   string
+	AdminListen string
+	// LogFormat is "text" (readable, the default) or "json".
+	LogFormat string
+	// LogLevel is the least severe level that is logged.
+	LogLevel slog.Level
+	// ShutdownTimeout bounds how long a clean shutdown may take before the
+	// process gives up and exits with an error.
+	ShutdownTimeout time.Duration
+
+	// File is the config file the settings were read from, or "" if none.
+	// Load sets it; it is a record of where settings came from, not a
+	// setting.
+	File string
+}
+
+// Sync modes, as written in settings.
+const (
+	SyncAlways   = "always"
+	SyncInterval = "interval"
+	SyncNone     = "none"
+)
+
+// Log formats, as written in settings.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// Bounds on SegmentSize. Smaller segments would mean a file per handful of
+// messages; larger ones would make compaction copy too much at once.
+const (
+	MinSegmentSize = 64 << 10
+	MaxSegmentSize = 1 << 30
+)
+
+// Default returns the settings a new user meets: data in ./ferry-data,
+// every message fsynced before it is confirmed, standard ports, readable
+// logs at info level.
+func Default() Config {
+	return Config{
+		DataDir:         "./ferry-data",
+		Sync:            SyncAlways,
+		SyncInterval:    100 * time.Millisecond,
+		SegmentSize:     64 << 20,
+		AMQPListen:      ":5672",
+		SQSListen:       ":9324",
+		AdminListen:     "127.0.0.1:15672",
+		LogFormat:       LogText,
+		LogLevel:        slog.LevelInfo,
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Validate reports every setting of c that is out of range, each as a
+// *SettingError naming its key, joined with errors.Join. It returns nil if
+// c is usable.
+func (c Config) Validate() error {
+	errs := c.problems()
+	if len(errs) == 0 {
+		return nil
+	}
+	return joinSettingErrors(errs)
+}
+
+// problems checks each setting through its validate function, so that the
+// checks live beside the setting they belong to (settings.go).
+func (c Config) problems() []*SettingError {
+	var errs []*SettingError
+	for _, s := range settings {
+		if s.validate == nil {
+			continue
+		}
+		if err := s.validate(&c); err != nil {
+			errs = append(errs, &SettingError{Key: s.key, Err: err})
+		}
+	}
+	return errs
+}
+
+func joinSettingErrors(errs []*SettingError) error {
+	all := make([]error, len(errs))
+	for i, e := range errs {
+		all[i] = e
+	}
+	return errors.Join(all...)
+}

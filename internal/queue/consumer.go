@@ -1,0 +1,145 @@
+package queue
+
+import "slices"
+
+// Delivery is one message handed out, by push to a consumer or by Get.
+type Delivery struct {
+	ID uint64
+	// Deliveries counts the times the message was handed out, this one
+	// included: above 1 means redelivered.
+	Deliveries uint32
+	// Data is the stored body, as the log returned it. It must not be
+	// modified; copy it to keep it past the callback if the log may
+	// reuse it (memstore does not).
+	Data []byte
+	// Consumer is the tag of the consumer it went to; "" for Get.
+	Consumer string
+}
+
+// ConsumerOptions describe a push consumer.
+type ConsumerOptions struct {
+	// Tag names the consumer in deliveries; the queue does not check that
+	// it is unique (AMQP scopes tags to a channel, which the front end owns).
+	Tag string
+	// Owner holds the consumer's leases; they outlive the consumer until
+	// acked, nacked or released.
+	Owner Owner
+	// Prefetch bounds the consumer's unacked deliveries; 0 means no bound.
+	// It is AMQP's per-consumer basic.qos; ignored when NoAck is set.
+	Prefetch int
+	// NoAck consumers take messages at most once: each is removed from the
+	// queue as it is handed out, and no lease is kept.
+	NoAck bool
+	// Deliver receives the consumer's messages, in delivery order, with the
+	// queue's lock held. It must not block and must not call the queue;
+	// hand the delivery to a goroutine of your own (with Prefetch n, a
+	// channel of capacity n never blocks).
+	Deliver func(Delivery)
+}
+
+// Consumer is a registered push consumer. Its fields are guarded by the
+// lock of the Queue it belongs to.
+type Consumer struct {
+	tag      string
+	owner    *ownerState
+	prefetch int
+	noAck    bool
+	deliver  func(Delivery)
+
+	unacked   int  // leases taken through this consumer and not yet ended
+	cancelled bool // no more deliveries
+}
+
+// Tag returns the consumer's tag.
+func (c *Consumer) Tag() string { return c.tag }
+
+// ownerOrNil returns c's owner state, or nil for a nil c (a Get).
+func (c *Consumer) ownerOrNil() *ownerState {
+	if c == nil {
+		return nil
+	}
+	return c.owner
+}
+
+// hasCredit reports whether c may take one more message. Lock held.
+func (c *Consumer) hasCredit() bool {
+	return !c.cancelled && (c.prefetch == 0 || c.noAck || c.unacked < c.prefetch)
+}
+
+// addUnackedLocked moves c's unacked count by d and keeps q.withCredit,
+// the number of consumers with credit, right.
+func (q *Queue) addUnackedLocked(c *Consumer, d int) {
+	before := c.hasCredit()
+	c.unacked += d
+	if after := c.hasCredit(); after != before {
+		if after {
+			q.withCredit++
+		} else {
+			q.withCredit--
+		}
+	}
+}
+
+// nextConsumerLocked returns the next consumer with credit in round-robin
+// order of registration, starting after the last one served, and moves the
+// cursor past it. q.withCredit must
+// be above zero.
+func (q *Queue) nextConsumerLocked() *Consumer {
+	n := len(q.consumers)
+	start := q.cursor
+	if start >= n {
+		start = 0
+	}
+	for i := 0; i < n; i++ {
+		k := start + i
+		if k >= n {
+			k -= n
+		}
+		if c := q.consumers[k]; c.hasCredit() {
+			// Not wrapped to 0 here: a consumer registered before the next
+			// dispatch lands at index n and is next, as round-robin says.
+			q.cursor = k + 1
+			return c
+		}
+	}
+	panic("queue: withCredit > 0 but no consumer has credit")
+}
+
+// dispatchLocked pushes ready messages to consumers with credit until one
+// or the other runs out. Every command that can make a message ready or
+// give a consumer credit ends with it, so after any command either nothing
+// is ready or no consumer can take more.
+func (q *Queue) dispatchLocked(now int64) {
+	for q.withCredit > 0 {
+		e, ok := q.ready.pop()
+		if !ok {
+			return
+		}
+		c := q.nextConsumerLocked()
+		if d, ok := q.handOutLocked(e, c, c.owner.id, c.noAck); ok {
+			c.deliver(d)
+		}
+	}
+}
+
+// removeConsumerLocked takes c out of the round-robin, keeping the cursor
+// on the consumer that was due next.
+func (q *Queue) removeConsumerLocked(c *Consumer) bool {
+	for i, o := range q.consumers {
+		if o != c {
+			continue
+		}
+		if c.hasCredit() {
+			q.withCredit--
+		}
+		c.cancelled = true
+		q.consumers = slices.Delete(q.consumers, i, i+1)
+		if i < q.cursor {
+			q.cursor--
+		}
+		c.owner.consumers--
+		q.dropOwnerIfIdleLocked(c.owner)
+		return true
+	}
+	return false
+}

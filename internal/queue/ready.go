@@ -1,0 +1,193 @@
+package queue
+
+// readyEntry is all the queue keeps in memory for a message that waits to
+// be delivered: 24 bytes, no body (that stays in the log) and no map entry.
+type readyEntry struct {
+	id         uint64
+	at         int64  // enqueue time, Unix nanoseconds
+	size       uint32 // length of the stored body
+	deliveries uint32 // deliveries so far
+}
+
+// readyQueue holds the ready messages in ID order. Fresh messages arrive
+// with ever higher IDs and go to the tail of a FIFO; messages that come
+// back (nack with requeue, a released lease) go to a min-heap, so that
+// they are handed out again in ID order and ahead of newer ones, as
+// RabbitMQ does. pop takes the lower of the two heads.
+//
+// A readyQueue is not safe for concurrent use; the Queue's mu guards it.
+type readyQueue struct {
+	fresh    fifo
+	returned minHeap
+	bytes    int64 // sum of size over both
+}
+
+func (r *readyQueue) len() int { return r.fresh.n + len(r.returned) }
+
+// pushFresh appends a newly published message; its ID must be higher than
+// any fresh one already held.
+func (r *readyQueue) pushFresh(e readyEntry) {
+	r.fresh.push(e)
+	r.bytes += int64(e.size)
+}
+
+// pushReturned puts back a message that had been handed out.
+func (r *readyQueue) pushReturned(e readyEntry) {
+	r.returned.push(e)
+	r.bytes += int64(e.size)
+}
+
+// peek returns the lowest-ID ready message without removing it.
+func (r *readyQueue) peek() (readyEntry, bool) {
+	switch {
+	case len(r.returned) > 0 && (r.fresh.n == 0 || r.returned[0].id < r.fresh.front().id):
+		return r.returned[0], true
+	case r.fresh.n > 0:
+		return r.fresh.front(), true
+	}
+	return readyEntry{}, false
+}
+
+// pop removes and returns the lowest-ID ready message.
+func (r *readyQueue) pop() (readyEntry, bool) {
+	var e readyEntry
+	switch {
+	case len(r.returned) > 0 && (r.fresh.n == 0 || r.returned[0].id < r.fresh.front().id):
+		e = r.returned.pop()
+	case r.fresh.n > 0:
+		e = r.fresh.pop()
+	default:
+		return readyEntry{}, false
+	}
+	r.bytes -= int64(e.size)
+	return e, true
+}
+
+// drain removes every ready message, calling fn for each in ID order.
+func (r *readyQueue) drain(fn func(readyEntry)) {
+	for {
+		e, ok := r.pop()
+		if !ok {
+			return
+		}
+		fn(e)
+	}
+}
+
+// chunkLen is the number of entries per fifo chunk: 512 × 24 bytes = 12 KiB,
+// so the slack of a half-used chunk at each end is small next to a backlog
+// that needs more than one.
+const chunkLen = 512
+
+type chunk struct {
+	items [chunkLen]readyEntry
+	next  *chunk
+}
+
+// fifo is a queue of readyEntry kept in a linked list of fixed chunks. It
+// never copies on growth and never holds more than two partly used chunks
+// plus one spare, so its memory stays at ~24 bytes a message, unlike a
+// doubling ring whose capacity can be twice its length.
+type fifo struct {
+	head, tail *chunk
+	hi, ti     int // next index to read in head, next index to write in tail
+	n          int
+	spare      *chunk // one emptied chunk kept for reuse, so a queue that stays short never allocates
+}
+
+func (f *fifo) front() readyEntry { return f.head.items[f.hi] }
+
+func (f *fifo) push(e readyEntry) {
+	if f.tail == nil {
+		f.head = f.newChunk()
+		f.tail, f.hi, f.ti = f.head, 0, 0
+	} else if f.ti == chunkLen {
+		c := f.newChunk()
+		f.tail.next, f.tail, f.ti = c, c, 0
+	}
+	f.tail.items[f.ti] = e
+	f.ti++
+	f.n++
+}
+
+func (f *fifo) pop() readyEntry {
+	e := f.head.items[f.hi]
+	f.hi++
+	f.n--
+	switch {
+	case f.n == 0:
+		// Empty: rewind within the head chunk and let go of the rest.
+		for c := f.head.next; c != nil; c = c.next {
+			f.recycle(c)
+		}
+		f.head.next, f.tail, f.hi, f.ti = nil, f.head, 0, 0
+	case f.hi == chunkLen:
+		old := f.head
+		f.head, f.hi = old.next, 0
+		f.recycle(old)
+	}
+	return e
+}
+
+func (f *fifo) newChunk() *chunk {
+	if c := f.spare; c != nil {
+		f.spare = nil
+		return c
+	}
+	return new(chunk)
+}
+
+func (f *fifo) recycle(c *chunk) {
+	if f.spare == nil {
+		c.next = nil
+		f.spare = c
+	}
+}
+
+// minHeap is a binary min-heap of readyEntry by ID. It is written out
+// rather than built on container/heap, whose Push(any) would allocate for
+// every returned message.
+type minHeap []readyEntry
+
+func (h *minHeap) push(e readyEntry) {
+	*h = append(*h, e)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].id <= s[i].id {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h *minHeap) pop() readyEntry {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(s) && s[r].id < s[l].id {
+			m = r
+		}
+		if s[i].id <= s[m].id {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	if len(s) == 0 && cap(s) > 1024 {
+		s = nil // a burst of returns is over: give its memory back
+	}
+	*h = s
+	return top
+}

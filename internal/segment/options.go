@@ -1,0 +1,62 @@
+package segment
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Options configure a Log. The zero value is usable: OS files, 64 MiB
+// segments, SyncAlways.
+type Options struct {
+	FS          FS            // nil means OSFS
+	SegmentSize int64         // rotate when the active segment would exceed this; default 64 MiB
+	Sync        SyncMode      // default SyncAlways
+	Interval    time.Duration // fsync period for SyncInterval; default 100ms
+	// Base is called, under the writer's lock, when a new segment is
+	// created; its result is stored in the segment's header and reported by
+	// Segments. It must be quick and must not call into the Log. nil means 0.
+	Base   func() uint64
+	Logger *slog.Logger // nil means slog.Default()
+
+	// testTick, if set, replaces the SyncInterval ticker so tests can fire
+	// interval fsyncs without waiting.
+	testTick <-chan time.Time
+}
+
+const (
+	defaultSegmentSize = 64 << 20
+	defaultInterval    = 100 * time.Millisecond
+	// maxSegmentSize keeps every offset inside Pos.Off (uint32) even when
+	// a segment holds one record bigger than SegmentSize.
+	maxSegmentSize = 1 << 31
+	minSegmentSize = HeaderSize + FrameHeaderSize
+)
+
+// withDefaults fills in defaults and rejects settings that cannot work.
+func (o Options) withDefaults() (Options, error) {
+	if o.FS == nil {
+		o.FS = OSFS
+	}
+	if o.SegmentSize == 0 {
+		o.SegmentSize = defaultSegmentSize
+	}
+	if o.SegmentSize < minSegmentSize || o.SegmentSize > maxSegmentSize {
+		return o, fmt.Errorf("segment: SegmentSize %d out of range [%d, %d]", o.SegmentSize, minSegmentSize, maxSegmentSize)
+	}
+	switch o.Sync {
+	case SyncAlways, SyncInterval, SyncNone:
+	default:
+		return o, fmt.Errorf("segment: unknown sync mode %d", int(o.Sync))
+	}
+	if o.Interval == 0 {
+		o.Interval = defaultInterval
+	}
+	if o.Interval < 0 {
+		return o, fmt.Errorf("segment: negative Interval %v", o.Interval)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

@@ -1,0 +1,160 @@
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// ReadAt returns a copy of the payload of the record at pos, checking its
+// length and CRC (a mismatch wraps ErrCorrupt). It works for every record
+// Append returned a Pos for, including ones the flusher has not written
+// yet: those are copied from its buffers.
+func (l *Log) ReadAt(pos Pos) ([]byte, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	seg := l.findLocked(pos.Seg)
+	if seg == nil {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("segment %d: read at offset %d: no such segment", pos.Seg, pos.Off)
+	}
+	off := int64(pos.Off)
+	if off < HeaderSize || off+FrameHeaderSize > seg.size {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("segment %d: read at offset %d: outside records [%d, %d)", pos.Seg, off, HeaderSize, seg.size)
+	}
+	if off >= seg.written {
+		p, err := l.readBufferedLocked(seg, off)
+		l.mu.Unlock()
+		return p, err
+	}
+	// The file's first seg.written bytes never change, so it can be read
+	// without the lock.
+	f, limit := seg.f, seg.written
+	l.mu.Unlock()
+
+	var hdr [FrameHeaderSize]byte
+	if err := readFull(f, hdr[:], off); err != nil {
+		return nil, fmt.Errorf("segment %d: read frame header at offset %d: %w", pos.Seg, off, err)
+	}
+	n, err := frameLen(hdr[:])
+	if err == nil && off+FrameHeaderSize+n > limit {
+		err = fmt.Errorf("record of %d bytes runs past end of data (%d): %w", n, limit, ErrCorrupt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("segment %d: offset %d: %w", pos.Seg, off, err)
+	}
+	p := make([]byte, n)
+	if err := readFull(f, p, off+FrameHeaderSize); err != nil {
+		return nil, fmt.Errorf("segment %d: read record at offset %d: %w", pos.Seg, off, err)
+	}
+	if err := checkFrame(hdr[:], p); err != nil {
+		return nil, fmt.Errorf("segment %d: offset %d: %w", pos.Seg, off, err)
+	}
+	return p, nil
+}
+
+// readBufferedLocked copies the record at off from the batch being written
+// or the one being filled.
+func (l *Log) readBufferedLocked(seg *segment, off int64) ([]byte, error) {
+	for _, b := range []*batch{l.flushing, l.pending} {
+		if b == nil {
+			continue
+		}
+		for _, sp := range b.spans {
+			n := int64(sp.end - sp.start)
+			if sp.seg != seg || off < sp.fileOff || off >= sp.fileOff+n {
+				continue
+			}
+			frame := b.buf[sp.start+int(off-sp.fileOff) : sp.end]
+			if len(frame) < FrameHeaderSize {
+				return nil, fmt.Errorf("segment %d: offset %d: not a record boundary: %w", seg.seq, off, ErrCorrupt)
+			}
+			plen, err := frameLen(frame)
+			if err == nil && int64(len(frame)) < FrameHeaderSize+plen {
+				err = fmt.Errorf("record of %d bytes runs past buffered data: %w", plen, ErrCorrupt)
+			}
+			if err == nil {
+				p := frame[FrameHeaderSize : FrameHeaderSize+plen]
+				if err = checkFrame(frame, p); err == nil {
+					return append([]byte(nil), p...), nil
+				}
+			}
+			return nil, fmt.Errorf("segment %d: offset %d: %w", seg.seq, off, err)
+		}
+	}
+	if l.err != nil {
+		// The record was dropped when the log failed.
+		return nil, fmt.Errorf("segment %d: offset %d never written: %w", seg.seq, off, l.err)
+	}
+	return nil, fmt.Errorf("segment %d: offset %d: not found in write buffers", seg.seq, off)
+}
+
+// Remove deletes sealed segment seq and fsyncs the directory. The active
+// segment cannot be removed. If seq was sealed so recently that the
+// flusher has not yet fsynced it, Remove first waits for that (via Sync).
+func (l *Log) Remove(seq uint64) error {
+	for synced := false; ; synced = true {
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return ErrClosed
+		}
+		seg := l.findLocked(seq)
+		switch {
+		case seg == nil:
+			l.mu.Unlock()
+			return fmt.Errorf("segment %d: remove: no such segment", seq)
+		case seg == l.active:
+			l.mu.Unlock()
+			return fmt.Errorf("segment %d: remove: it is the active segment", seq)
+		case !seg.durable && !synced:
+			l.mu.Unlock()
+			if err := l.Sync(); err != nil {
+				return fmt.Errorf("segment %d: remove: wait for seal: %w", seq, err)
+			}
+			continue
+		case !seg.durable:
+			l.mu.Unlock()
+			return fmt.Errorf("segment %d: remove: still being written", seq)
+		}
+		i := slices.Index(l.segs, seg)
+		l.segs = slices.Delete(l.segs, i, i+1)
+		l.mu.Unlock()
+		return l.removeFile(seg)
+	}
+}
+
+// removeFile closes and deletes a segment that is no longer in l.segs.
+func (l *Log) removeFile(seg *segment) error {
+	var errs []error
+	if seg.f != nil {
+		if err := seg.f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("segment %d: close: %w", seg.seq, err))
+		}
+	}
+	if err := l.fs.Remove(seg.path); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("segment %d: remove: %w", seg.seq, err))...)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		errs = append(errs, fmt.Errorf("segment %d: sync directory after remove: %w", seg.seq, err))
+	}
+	return errors.Join(errs...)
+}
+
+// readFull reads len(p) bytes at off. io.ReaderAt may report io.EOF along
+// with a full read at the end of the file; that is success here.
+func readFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
