@@ -12,6 +12,8 @@ func printUsage(w io.Writer) {
 
 Usage:
   ferry serve [flags]    run a node until SIGINT or SIGTERM
+  ferry bench [flags]    load-test an AMQP broker (Ferry or RabbitMQ): throughput,
+                         latency percentiles, lost and duplicated messages
   ferry version          print the version and commit
   ferry help [command]   show help for a command
 
@@ -42,6 +44,8 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 		printServeHelp(stdout)
 	case "version":
 		fmt.Fprintln(stdout, "Usage: ferry version\n\nPrints the version, the commit it was built from, and the Go toolchain.")
+	case "bench":
+		return runBench([]string{"-h"}, stdout, stdout)
 	case "help":
 		printUsage(stdout)
 	default:

@@ -41,6 +41,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, versionLine())
 		return exitOK
+	case "bench":
+		return runBench(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdout, stderr)
 	default:

@@ -1,0 +1,149 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Config is one load run. The zero value is not useful: start from
+// Defaults (or RegisterFlags, which does) and change what you need.
+// Durations appear in JSON as nanoseconds.
+type Config struct {
+	// URL is the broker's AMQP URI, credentials included.
+	URL string `json:"url"`
+	// Queue is the queue to publish to (on the default exchange) and to
+	// consume from. Empty means a server-named queue, deleted afterwards.
+	Queue string `json:"queue"`
+	// FreshQueue uses a new queue "<Queue>-<run id>" and deletes it
+	// afterwards, so that no earlier backlog skews a run.
+	FreshQueue bool `json:"fresh_queue"`
+	// Durable declares the queue durable.
+	Durable bool `json:"durable"`
+	// QueueType, if set, is passed as x-queue-type (classic, quorum).
+	QueueType string `json:"queue_type,omitempty"`
+
+	Producers int `json:"producers"`
+	Consumers int `json:"consumers"`
+	// Size is the body size in bytes, HeaderSize at least.
+	Size int `json:"size"`
+	// Persistent publishes with delivery mode 2.
+	Persistent bool `json:"persistent"`
+	// ConfirmWindow is how many publishes each producer may have
+	// unconfirmed (PerfTest's -c); 0 turns publisher confirms off.
+	ConfirmWindow int `json:"confirm_window"`
+	// Prefetch is each consumer's basic.qos prefetch count; 0 is unlimited.
+	Prefetch int `json:"prefetch"`
+	// AutoAck consumes with no-ack (at-most-once).
+	AutoAck bool `json:"auto_ack"`
+	// AckEvery acknowledges every Nth delivery with multiple=true (1: each
+	// one on its own). Ignored with AutoAck.
+	AckEvery int `json:"ack_every"`
+	// Rate is the total publish rate in messages per second, shared evenly
+	// by the producers; 0 publishes as fast as confirms allow.
+	Rate float64 `json:"rate"`
+
+	// Duration is how long to publish after the warm-up; 0 means until
+	// Count messages are out. At least one of the two must bound the run.
+	Duration time.Duration `json:"duration_ns"`
+	// Count is the total number of messages to publish (warm-up included),
+	// shared by the producers; 0 means no limit.
+	Count uint64 `json:"count"`
+	// Warmup is run before measuring: its messages are checked for loss
+	// but left out of rates and latencies.
+	Warmup time.Duration `json:"warmup_ns"`
+	// DrainTimeout bounds both the wait for outstanding confirms and the
+	// wait for consumers to catch up after publishing stops.
+	DrainTimeout time.Duration `json:"drain_timeout_ns"`
+	// Interval is how often to log progress; 0 turns it off.
+	Interval time.Duration `json:"interval_ns"`
+
+	// JSON makes Run write the Result as JSON instead of a summary.
+	JSON bool `json:"-"`
+	// Scenario and Broker are labels copied into the Result, for tables
+	// such as the one bench/compare.sh prints.
+	Scenario string `json:"scenario,omitempty"`
+	Broker   string `json:"broker,omitempty"`
+
+	// Logger receives progress and warnings; nil means slog.Default().
+	Logger *slog.Logger `json:"-"`
+}
+
+// DefaultURL is RabbitMQ's (and Ferry's) guest login on loopback.
+const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
+
+// Defaults returns a durable, confirmed, acknowledged 1+1 run of 10 s with
+// 1 KiB persistent messages: the case Ferry is built for.
+func Defaults() Config {
+	return Config{
+		URL:           DefaultURL,
+		Queue:         "ferry-bench",
+		Durable:       true,
+		Producers:     1,
+		Consumers:     1,
+		Size:          1024,
+		Persistent:    true,
+		ConfirmWindow: 64,
+		Prefetch:      100,
+		AckEvery:      1,
+		Duration:      10 * time.Second,
+		DrainTimeout:  10 * time.Second,
+		Interval:      time.Second,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, err := url.Parse(c.URL); err != nil || c.URL == "" {
+		bad("url %q: not an AMQP URI", c.URL)
+	}
+	if c.Producers < 0 || c.Consumers < 0 || c.Producers+c.Consumers == 0 {
+		bad("producers %d, consumers %d: need at least one of either, none negative", c.Producers, c.Consumers)
+	}
+	if c.Size < HeaderSize {
+		bad("size %d: must be at least %d bytes, the header's size", c.Size, HeaderSize)
+	}
+	if c.ConfirmWindow < 0 {
+		bad("confirm window %d: must be 0 (off) or more", c.ConfirmWindow)
+	}
+	if c.Prefetch < 0 || c.Prefetch > 65535 {
+		bad("prefetch %d: must be 0 (unlimited) to 65535", c.Prefetch)
+	}
+	if c.AckEvery < 1 {
+		bad("ack every %d: must be 1 or more", c.AckEvery)
+	} else if !c.AutoAck && c.Prefetch > 0 && c.AckEvery > c.Prefetch {
+		// The consumer would wait for deliveries the broker holds back
+		// until it acks: a deadlock.
+		bad("ack every %d with prefetch %d: acking less often than the prefetch allows would stall", c.AckEvery, c.Prefetch)
+	}
+	if c.Rate < 0 {
+		bad("rate %v: must be 0 (unlimited) or more", c.Rate)
+	}
+	if c.Duration < 0 || c.Warmup < 0 || c.DrainTimeout < 0 || c.Interval < 0 {
+		bad("durations must not be negative")
+	}
+	if c.Duration == 0 && (c.Count == 0 || c.Producers == 0) {
+		bad("no bound: give a duration, or a count of messages to publish")
+	}
+	return errors.Join(errs...)
+}
+
+// RedactedURL returns URL with any password replaced, for printing.
+func (c *Config) RedactedURL() string {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,54 @@
+// Package loadgen is Ferry's load tool: an AMQP 0-9-1 client, built on
+// github.com/rabbitmq/amqp091-go, that drives any AMQP broker (Ferry or
+// RabbitMQ) with producers and consumers and reports throughput, latency
+// and exactly how many messages were lost or duplicated. It is what
+// `ferry bench` runs and what bench/compare.sh uses to put Ferry beside
+// RabbitMQ. It owns nothing in the broker and imports none of its packages,
+// so it measures Ferry only through the wire, as a user would.
+//
+// # What a run does
+//
+// Run declares the queue (or a fresh one, deleted afterwards), starts the
+// consumers, then the producers. Each producer and each consumer has its
+// own connection, as PerfTest's do, so that one slow socket does not hide
+// another. Producers publish for Warmup+Duration or until Count messages
+// are out, then wait for their outstanding confirms; then a bounded drain
+// phase (DrainTimeout) waits until every message the broker accepted has
+// been consumed. What is still missing then is lost.
+//
+// # The message header
+//
+// Every body starts with a fixed header, padded with zeros to Size:
+//
+//	offset  size  field
+//	0       4     magic "FRY1"
+//	4       8     run id (random per run; other runs' messages are "foreign")
+//	12      4     producer id
+//	16      8     sequence number, dense from 0 per producer
+//	24      8     send time, Unix nanoseconds
+//	32      ...   padding
+//
+// All integers are big-endian, as AMQP's are.
+//
+// # Counting lost and duplicated messages exactly
+//
+// Sequence numbers are dense per producer, so a bitset per producer records
+// which ones a consumer saw (see ledger), and another which ones the broker
+// accepted: with confirms, those it acked and did not return; without
+// confirms, every one sent (at-most-once cannot tell more). Lost is
+// |accepted \ seen|; a sequence number seen twice is a duplicate, whichever
+// consumers saw it. Both are exact, not sampled.
+//
+// # Timing
+//
+// Latencies are recorded in a log-linear histogram (histogram.go) whose
+// relative error is below 1/128 (0.8%). End-to-end latency is receive time
+// minus the send time in the header: both clocks are this machine's, so
+// the broker must run here (it does: loopback only). Only messages sent
+// after the warm-up count toward latencies and rates; loss and duplicates
+// count every message. Rates pace each producer against absolute deadlines
+// (start + n/rate), so the rate does not drift when a send is late; a late
+// producer catches up at full speed.
+//
+// MB/s are decimal megabytes (10^6 bytes) of message body.
+package loadgen

@@ -1,0 +1,42 @@
+package loadgen
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteComparison(t *testing.T) {
+	rabbit := sampleResult()
+	ferry := sampleResult()
+	ferry.Broker = "ferry"
+	ferry.Publish = throughputOf(150_000, 10*time.Second, 1024) // 1.5× rabbit's
+	ferry.Latency.P99 = rabbit.Latency.P99 / 2
+	onlyRabbit := sampleResult()
+	onlyRabbit.Scenario = "b"
+	onlyRabbit.LossChecked = false
+
+	var b bytes.Buffer
+	if err := WriteComparison(&b, []Result{rabbit, ferry, onlyRabbit}, "rabbitmq", "ferry"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{
+		"| scenario | broker | publish msg/s | consume msg/s | p50 latency | p99 latency | lost | dup |",
+		"|---|---|---:|---:|---:|---:|---:|---:|",
+		"| a | rabbitmq | 10,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| a | ferry | 15,000 | 9,900 | 500µs | 495µs | 0 | 1 |",
+		"| a | ferry ÷ rabbitmq | 1.50× | 1.00× | 1.00× | 0.50× | | |",
+		"| b | rabbitmq | 10,000 | 9,900 | 500µs | 990µs | n/a | 1 |",
+		"| b | ferry | not run | | | | | |",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), b.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], want[i])
+		}
+	}
+}
