@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/auth"
 	"github.com/ferrymq/ferry/internal/config"
 )
 
@@ -45,11 +46,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := startAll(ctx, comps, stopCtx, srvLog); err != nil {
 		return errors.Join(err, eng.close(), lock.release())
 	}
-	if len(comps) == 0 {
-		srvLog.Info("ready; no front ends are built yet (AMQP, SQS and admin are coming), so no client can connect")
-	} else {
-		srvLog.Info("ready", "front-ends", len(comps))
-	}
+	srvLog.Info("ready", "front-ends", len(comps))
 
 	<-ctx.Done()
 	srvLog.Info("shutting down", "cause", context.Cause(ctx), "timeout", cfg.ShutdownTimeout)
@@ -60,11 +57,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return nil
 }
 
-// frontEnds returns the components that serve clients, in start order.
-// None exist yet; the AMQP, SQS and admin listeners go here, each built
-// from its cfg address and the broker in eng.
+// frontEnds returns the components that serve clients, in start order:
+// today the AMQP 0-9-1 listener; SQS and admin join here, each built from
+// its cfg address and the broker in eng. Users are the built-in default
+// (guest/guest, from loopback only) until user management lands.
 func frontEnds(cfg config.Config, eng *engine, log *slog.Logger) []component {
-	return nil
+	users := auth.Default()
+	return []component{newAMQPFrontEnd(cfg, eng, users, log)}
 }
 
 // shutdown stops the front ends (in reverse order), then closes the

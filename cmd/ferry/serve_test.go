@@ -86,7 +86,7 @@ func TestServeTextLogsAndSIGINT(t *testing.T) {
 	dataDir := t.TempDir()
 	p := ferrytest.Start(t, ferryBin, []string{"serve", "--data-dir", dataDir,
 		"--amqp-listen=127.0.0.1:0", "--sqs-listen=127.0.0.1:0", "--admin-listen=127.0.0.1:0"}, ferrytest.Env())
-	line := p.WaitFor("ready", func(l string) bool { return strings.Contains(l, `msg="ready`) })
+	line := p.WaitFor("ready", func(l string) bool { return strings.Contains(l, " msg=ready ") })
 	if !strings.Contains(line, "level=INFO") || !strings.Contains(line, "component=server") {
 		t.Errorf("ready line is not a text log line with a component: %q", line)
 	}

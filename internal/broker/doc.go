@@ -33,9 +33,11 @@
 // Each vhost's routeTable has two more: defMu serialises exchange and
 // binding changes across their meta writes, and mu (an RWMutex) guards
 // the exchanges and their matchers, held for reading by Route and for
-// writing only while a change is applied in memory, so publishers never
-// wait for a binding's fsync. Route takes Broker.mu for reading too (it
-// reads the queue map) and calls no queue until it has let both go.
+// writing only while a change is applied in memory, so a publisher does
+// not wait for a binding's fsync. Route takes Broker.mu for reading too
+// (it reads the queue map), so it does wait while a queue is declared or
+// deleted, and it calls no queue until it has let both locks go. Binding
+// changes hold Broker.mu for reading, so the queue they name stays.
 //
 // Lock order: Broker.mu, then routeTable.defMu, then routeTable.mu; and
 // Broker.mu, then a queue's lock, then a log's locks.

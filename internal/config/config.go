@@ -34,6 +34,14 @@ type Config struct {
 	// ShutdownTimeout bounds how long a clean shutdown may take before the
 	// process gives up and exits with an error.
 	ShutdownTimeout time.Duration
+	// MemoryHighWatermark is the memory the broker may hold before its
+	// memory alarm blocks publishers (RabbitMQ's vm_memory_high_watermark);
+	// see MemoryWatermark. Off when zero.
+	MemoryHighWatermark MemoryWatermark
+	// DiskFreeLimit is the free space in bytes on DataDir's file system
+	// below which the disk alarm blocks publishers (RabbitMQ's
+	// disk_free_limit). 0 switches the disk alarm off.
+	DiskFreeLimit int64
 
 	// File is the config file the settings were read from, or "" if none.
 	// Load sets it; it is a record of where settings came from, not a
@@ -63,7 +71,8 @@ const (
 
 // Default returns the settings a new user meets: data in ./ferry-data,
 // every message fsynced before it is confirmed, standard ports, readable
-// logs at info level.
+// logs at info level, and RabbitMQ's resource alarms: publishers are
+// blocked above 40% of memory or below 50MiB of free disk.
 func Default() Config {
 	return Config{
 		DataDir:         "./ferry-data",
@@ -76,8 +85,18 @@ func Default() Config {
 		LogFormat:       LogText,
 		LogLevel:        slog.LevelInfo,
 		ShutdownTimeout: 30 * time.Second,
+
+		MemoryHighWatermark: MemoryWatermark{Percent: DefaultMemoryHighWatermarkPercent},
+		DiskFreeLimit:       DefaultDiskFreeLimit,
 	}
 }
+
+// Resource alarm defaults, RabbitMQ's: vm_memory_high_watermark 0.4 and
+// disk_free_limit 50MB.
+const (
+	DefaultMemoryHighWatermarkPercent = 40
+	DefaultDiskFreeLimit              = 50 << 20
+)
 
 // Validate reports every setting of c that is out of range, each as a
 // *SettingError naming its key, joined with errors.Join. It returns nil if

@@ -17,7 +17,8 @@ func TestDefaultIsValidAndMatchesDesign(t *testing.T) {
 		DataDir: "./ferry-data", Sync: "always", SyncInterval: 100 * time.Millisecond,
 		SegmentSize: 64 << 20, AMQPListen: ":5672", SQSListen: ":9324",
 		AdminListen: "127.0.0.1:15672", LogFormat: "text", LogLevel: slog.LevelInfo,
-		ShutdownTimeout: 30 * time.Second,
+		ShutdownTimeout:     30 * time.Second,
+		MemoryHighWatermark: MemoryWatermark{Percent: 40}, DiskFreeLimit: 50 << 20,
 	}
 	if d != want {
 		t.Errorf("Default() = %+v\nwant        %+v", d, want)
@@ -47,6 +48,14 @@ func TestValidate(t *testing.T) {
 		{"ipv6", func(c *Config) { c.AMQPListen = "[::1]:5672" }, "", ""},
 		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, "log-format", `"xml"`},
 		{"zero shutdown timeout", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown-timeout", "positive"},
+		{"memory alarm off", func(c *Config) { c.MemoryHighWatermark = MemoryWatermark{} }, "", ""},
+		{"memory watermark in bytes", func(c *Config) { c.MemoryHighWatermark = MemoryWatermark{Bytes: 1 << 30} }, "", ""},
+		{"memory percent too big", func(c *Config) { c.MemoryHighWatermark.Percent = 120 }, "memory-high-watermark", "out of range"},
+		{"memory percent negative", func(c *Config) { c.MemoryHighWatermark.Percent = -1 }, "memory-high-watermark", "out of range"},
+		{"memory bytes and percent", func(c *Config) { c.MemoryHighWatermark.Bytes = 1 << 30 }, "memory-high-watermark", "not both"},
+		{"memory bytes negative", func(c *Config) { c.MemoryHighWatermark = MemoryWatermark{Bytes: -1} }, "memory-high-watermark", "negative"},
+		{"disk alarm off", func(c *Config) { c.DiskFreeLimit = 0 }, "", ""},
+		{"disk limit negative", func(c *Config) { c.DiskFreeLimit = -1 }, "disk-free-limit", "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

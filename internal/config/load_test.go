@@ -125,6 +125,8 @@ var everyKey = []struct {
 	{"log-format", "json", func(c Config) bool { return c.LogFormat == LogJSON }},
 	{"log-level", "debug", func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
 	{"shutdown-timeout", "1m30s", func(c Config) bool { return c.ShutdownTimeout == 90*time.Second }},
+	{"memory-high-watermark", "2GiB", func(c Config) bool { return c.MemoryHighWatermark == MemoryWatermark{Bytes: 2 << 30} }},
+	{"disk-free-limit", "1GiB", func(c Config) bool { return c.DiskFreeLimit == 1<<30 }},
 }
 
 func TestLoadEveryKeyFromEverySource(t *testing.T) {

@@ -93,6 +93,23 @@ var settings = []*setting{
 		parse:    func(c *Config, v string) (err error) { c.ShutdownTimeout, err = parseDuration(v); return err },
 		validate: func(c *Config) error { return positive(c.ShutdownTimeout) },
 	},
+	{
+		key: "memory-high-watermark", arg: "SIZE|PERCENT",
+		usage: "memory the broker may hold before publishers are blocked: a size (2GiB), a percentage of RAM or of the cgroup limit (40%), or 0 for no memory alarm",
+		get:   func(c *Config) string { return c.MemoryHighWatermark.String() },
+		parse: func(c *Config, v string) (err error) {
+			c.MemoryHighWatermark, err = ParseMemoryWatermark(v)
+			return err
+		},
+		validate: func(c *Config) error { return c.MemoryHighWatermark.check() },
+	},
+	{
+		key: "disk-free-limit", arg: "SIZE",
+		usage:    "free space on the data folder's disk below which publishers are blocked, or 0 for no disk alarm",
+		get:      func(c *Config) string { return FormatSize(c.DiskFreeLimit) },
+		parse:    func(c *Config, v string) (err error) { c.DiskFreeLimit, err = ParseSize(v); return err },
+		validate: func(c *Config) error { return nonNegative(c.DiskFreeLimit) },
+	},
 }
 
 // lookup returns the setting called key, or nil.
@@ -156,6 +173,13 @@ func positive(d time.Duration) error {
 func sizeBetween(n, lo, hi int64) error {
 	if n < lo || n > hi {
 		return fmt.Errorf("%s is out of range (want %s to %s)", FormatSize(n), FormatSize(lo), FormatSize(hi))
+	}
+	return nil
+}
+
+func nonNegative(n int64) error {
+	if n < 0 {
+		return fmt.Errorf("must not be negative, got %d", n)
 	}
 	return nil
 }

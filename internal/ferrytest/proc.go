@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proc is a running ferry process. Its stdout and stderr are read, line by
@@ -102,6 +103,11 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 // transcript.
 func (p *Proc) WaitFor(what string, match func(line string) bool) string {
 	p.t.Helper()
+	// A hang guard, not a timing assertion: a process that never logs the
+	// line is killed, so the test fails with its output instead of
+	// hanging until the package timeout.
+	guard := time.AfterFunc(WaitForLimit, func() { _ = p.cmd.Process.Kill() })
+	defer guard.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := 0; ; i++ {
@@ -116,6 +122,10 @@ func (p *Proc) WaitFor(what string, match func(line string) bool) string {
 		}
 	}
 }
+
+// WaitForLimit is how long WaitFor waits for a line before it kills the
+// process: far beyond any healthy start, short of the test timeout.
+var WaitForLimit = 2 * time.Minute
 
 // Signal sends sig to the process.
 func (p *Proc) Signal(sig os.Signal) {

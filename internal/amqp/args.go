@@ -1,0 +1,117 @@
+package amqp
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ferrymq/ferry/internal/message"
+)
+
+// unsupportedQueueArgs are queue arguments RabbitMQ users rely on that
+// Ferry's engine does not honour yet. Declaring a queue with one is
+// refused (406), never silently accepted: a queue without the TTL or
+// length limit its declarer asked for would misbehave quietly.
+var unsupportedQueueArgs = map[string]bool{
+	"x-message-ttl":                   true,
+	"x-expires":                       true,
+	"x-max-length":                    true,
+	"x-max-length-bytes":              true,
+	"x-overflow":                      true,
+	"x-dead-letter-exchange":          true,
+	"x-dead-letter-routing-key":       true,
+	"x-delivery-limit":                true,
+	"x-max-priority":                  true,
+	"x-single-active-consumer":        true,
+	"x-max-age":                       true,
+	"x-stream-max-segment-size-bytes": true,
+}
+
+// queueArgs checks a queue.declare's arguments and converts them to the
+// broker's form (JSON-friendly values). Arguments that are only hints on
+// one node (x-queue-mode, x-queue-master-locator, x-queue-leader-locator)
+// pass through.
+func queueArgs(t message.Table) (map[string]any, error) {
+	if len(t) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]any, len(t))
+	for _, f := range t {
+		if unsupportedQueueArgs[f.Key] {
+			return nil, errPrecondition("%s is not supported yet", f.Key)
+		}
+		if f.Key == "x-queue-type" {
+			s, ok := f.Value.(string)
+			if !ok {
+				return nil, errPrecondition("invalid arg 'x-queue-type': want a string, got %T", f.Value)
+			}
+			switch s {
+			case "classic", "quorum":
+			case "stream":
+				return nil, errPrecondition("x-queue-type 'stream' is not supported yet")
+			default:
+				return nil, errPrecondition("invalid arg 'x-queue-type': unknown queue type '%s'", s)
+			}
+		}
+		v, err := plainValue(f.Value)
+		if err != nil {
+			return nil, errPrecondition("invalid arg '%s': %v", f.Key, err)
+		}
+		out[f.Key] = v
+	}
+	return out, nil
+}
+
+// plainValue converts a field value to a JSON-friendly Go value: integers
+// to int64, floats to float64, byte arrays and strings to string,
+// timestamps to Unix seconds, tables to maps, arrays to slices.
+func plainValue(v any) (any, error) {
+	switch v := v.(type) {
+	case nil, bool, string, int64, float64:
+		return v, nil
+	case int8:
+		return int64(v), nil
+	case int16:
+		return int64(v), nil
+	case int32:
+		return int64(v), nil
+	case uint8:
+		return int64(v), nil
+	case uint16:
+		return int64(v), nil
+	case uint32:
+		return int64(v), nil
+	case float32:
+		return float64(v), nil
+	case []byte:
+		return string(v), nil
+	case time.Time:
+		return v.Unix(), nil
+	case message.Decimal:
+		f := float64(v.Value)
+		for range v.Scale {
+			f /= 10
+		}
+		return f, nil
+	case message.Table:
+		m := make(map[string]any, len(v))
+		for _, f := range v {
+			x, err := plainValue(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			m[f.Key] = x
+		}
+		return m, nil
+	case []any:
+		a := make([]any, len(v))
+		for i, e := range v {
+			x, err := plainValue(e)
+			if err != nil {
+				return nil, err
+			}
+			a[i] = x
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("unsupported value type %T", v)
+}

@@ -1,0 +1,203 @@
+package amqp
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/ferrymq/ferry/internal/amqp/wire"
+	"github.com/ferrymq/ferry/internal/broker"
+	"github.com/ferrymq/ferry/internal/queue"
+)
+
+// newConsumerTag makes a server-chosen consumer tag, as RabbitMQ names
+// them ("amq.ctag-...").
+func newConsumerTag() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "amq.ctag-" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// queueName resolves a queue name in a method: "" means the queue this
+// channel declared last (spec: "If the queue name is empty, the server
+// uses the last queue declared on the channel").
+func (ch *channel) queueName(name string) (string, error) {
+	if name != "" {
+		return name, nil
+	}
+	if ch.lastQueue == "" {
+		return "", newErr(wire.NotFound, "no previously declared queue")
+	}
+	return ch.lastQueue, nil
+}
+
+// openQueue finds queue name for a consume, get or purge, refusing
+// another connection's exclusive queue.
+func (ch *channel) openQueue(name string) (*queue.Queue, broker.QueueInfo, error) {
+	b := ch.c.s.broker
+	info, err := b.QueueInfo(ch.c.vhost, name)
+	if err != nil {
+		return nil, info, fromBroker(err)
+	}
+	if err := ch.checkExclusive(info); err != nil {
+		return nil, info, err
+	}
+	q, err := b.Queue(ch.c.vhost, name)
+	if err != nil {
+		return nil, info, fromBroker(err)
+	}
+	return q, info, nil
+}
+
+// checkExclusive refuses access to another connection's exclusive queue.
+func (ch *channel) checkExclusive(info broker.QueueInfo) error {
+	if info.Exclusive && info.Owner != ch.c.id {
+		return newErr(wire.ResourceLocked, "cannot obtain exclusive access to locked queue '%s' in vhost '%s'. "+
+			"It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
+			info.Name, info.VHost)
+	}
+	return nil
+}
+
+func (ch *channel) basicQos(m *wire.BasicQos) error {
+	if m.PrefetchSize != 0 {
+		return errNotImplemented("prefetch_size!=0 (%d)", m.PrefetchSize)
+	}
+	if m.Global {
+		ch.mu.Lock()
+		ch.global = int(m.PrefetchCount)
+		ch.kickLocked()
+		ch.mu.Unlock()
+	} else {
+		ch.prefetch = int(m.PrefetchCount)
+	}
+	ch.send(&wire.BasicQosOk{})
+	return nil
+}
+
+func (ch *channel) basicConsume(m *wire.BasicConsume) error {
+	name, err := ch.queueName(m.Queue)
+	if err != nil {
+		return err
+	}
+	q, _, err := ch.openQueue(name)
+	if err != nil {
+		return err
+	}
+	tag := m.ConsumerTag
+	if tag == "" {
+		tag = newConsumerTag()
+	}
+	if old := ch.consumers[tag]; old != nil {
+		if !old.gone.Load() {
+			return newErr(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag)
+		}
+		delete(ch.consumers, tag)
+	}
+	key := qkey{ch.c.vhost, name}
+	k := &consumer{ch: ch, tag: tag, key: key, q: q, noAck: m.NoAck, exclusive: m.Exclusive}
+	if err := ch.c.s.reg.add(k); err != nil {
+		return err
+	}
+	ch.consumers[tag] = k
+	ch.touched[q] = key
+	prefetch := ch.prefetch
+	if prefetch == 0 {
+		// A channel-wide limit bounds each consumer too, so that the
+		// queues lease no more than the writer may send.
+		ch.mu.Lock()
+		prefetch = ch.global
+		ch.mu.Unlock()
+	}
+	// consume-ok goes on the channel's list before the first delivery can.
+	if !m.NoWait {
+		ch.send(&wire.BasicConsumeOk{ConsumerTag: tag})
+	}
+	qc, err := q.Consume(queue.ConsumerOptions{
+		Tag: tag, Owner: ch.owner, Prefetch: prefetch, NoAck: m.NoAck, Deliver: ch.deliverFunc(k),
+	}, ch.c.s.broker.Now())
+	if err != nil {
+		ch.c.s.reg.remove(k)
+		delete(ch.consumers, tag)
+		return fromBroker(err)
+	}
+	k.qc = qc
+	return nil
+}
+
+// deliverFunc returns consumer k's Deliver callback. It runs under the
+// queue's lock, so it only takes the channel's mutex and appends.
+func (ch *channel) deliverFunc(k *consumer) func(queue.Delivery) {
+	return func(d queue.Delivery) {
+		ch.mu.Lock()
+		defer ch.mu.Unlock()
+		if ch.closed {
+			return // the lease is released by teardown
+		}
+		ch.nextTag++
+		tag := ch.nextTag
+		if !k.noAck {
+			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID})
+		}
+		ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, ctag: k.tag, tag: tag,
+			redelivered: d.Deliveries > 1, needsAck: !k.noAck})
+	}
+}
+
+func (ch *channel) basicCancel(m *wire.BasicCancel) error {
+	if k := ch.consumers[m.ConsumerTag]; k != nil {
+		ch.cancelConsumer(k, ch.c.s.broker.Now())
+		delete(ch.consumers, m.ConsumerTag)
+	}
+	// An unknown tag is answered too, as RabbitMQ does.
+	if !m.NoWait {
+		ch.send(&wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+	}
+	return nil
+}
+
+// cancelConsumer stops k. Its unacked deliveries stay leased to the
+// channel, as basic.cancel leaves them.
+func (ch *channel) cancelConsumer(k *consumer, now time.Time) {
+	if k.qc != nil {
+		k.q.Cancel(k.qc, now)
+	}
+	ch.c.s.reg.remove(k)
+	if !k.gone.Load() {
+		ch.c.s.maybeAutoDelete(k.key.vhost, k.key.name)
+	}
+}
+
+func (ch *channel) basicGet(m *wire.BasicGet) error {
+	name, err := ch.queueName(m.Queue)
+	if err != nil {
+		return err
+	}
+	q, _, err := ch.openQueue(name)
+	if err != nil {
+		return err
+	}
+	now := ch.c.s.broker.Now()
+	d, ok, err := q.Get(ch.owner, m.NoAck, now)
+	if err != nil {
+		return fromBroker(err)
+	}
+	if !ok {
+		ch.send(&wire.BasicGetEmpty{})
+		return nil
+	}
+	if !m.NoAck {
+		ch.touched[q] = qkey{ch.c.vhost, name}
+	}
+	left := q.Stats(now).Ready
+	ch.mu.Lock()
+	ch.nextTag++
+	tag := ch.nextTag
+	if !m.NoAck {
+		ch.unacked.add(unackedEntry{tag: tag, q: q, id: d.ID})
+	}
+	ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, tag: tag, msgCount: uint32(min(left, 1<<32-1)),
+		redelivered: d.Deliveries > 1, needsAck: !m.NoAck, cost: int64(len(d.Data)) + 256})
+	ch.mu.Unlock()
+	return nil
+}
