@@ -29,7 +29,29 @@ const (
 	// target; Data may hold the reason. The target queue's log gets its own
 	// Enqueue first, so a crash between the two duplicates, never loses.
 	DeadLetter Kind = 4
+	// Dedup remembers a deduplication id (Meta.Key) until Meta.Expires, so
+	// that a queue's exactly-once window survives a restart. It takes an ID
+	// from the queue's sequence, like a message, has no Data, and stays
+	// live until an Ack of that ID.
+	Dedup Kind = 5
 )
+
+// Meta is what the queue engine needs to know about a message besides its
+// bytes, kept by the store so that it survives a restart. The zero Meta
+// is a plain message: deliverable at once, never expiring, in no group.
+type Meta struct {
+	// Due is when the message may first be delivered, in Unix
+	// nanoseconds; 0 means at once. An Enqueue's Due is its delay; a
+	// Requeue's Due, the end of its retry backoff, replaces it.
+	Due int64
+	// Expires is when an Enqueue's message expires (its TTL), in Unix
+	// nanoseconds; 0 means never. For a Dedup record, when the
+	// deduplication id may be forgotten.
+	Expires int64
+	// Key is an Enqueue's message group ("" for none) or a Dedup
+	// record's deduplication id.
+	Key string
+}
 
 // Record is one entry appended to a Log.
 type Record struct {
@@ -37,13 +59,19 @@ type Record struct {
 	ID         uint64
 	Deliveries uint32
 	Data       []byte
+	// Meta is kept for Enqueue and Dedup; of a Requeue's Meta only Due
+	// counts, and it replaces the message's Due. Other kinds ignore it.
+	Meta Meta
 }
 
-// Entry is a message that was live when its Log was opened.
+// Entry is a message (Kind Enqueue) or a deduplication id (Kind Dedup)
+// that was live when its Log was opened.
 type Entry struct {
+	Kind       Kind
 	ID         uint64
 	Deliveries uint32
 	Size       int // length of the stored Data
+	Meta       Meta
 }
 
 // Log is one queue's durable (or, for memstore, transient) history.
@@ -63,8 +91,8 @@ type Log interface {
 	// must not be modified.
 	Read(id uint64) ([]byte, error)
 
-	// Replay calls fn for each message that was live when the log was
-	// opened, in ID order, and returns the highest ID the log has ever
+	// Replay calls fn for each message and each Dedup record that was
+	// live when the log was opened, in ID order, and returns the highest ID the log has ever
 	// held (0 if none), so that new IDs never reuse old ones. It is called
 	// once, before the first Append.
 	Replay(fn func(Entry) error) (lastID uint64, err error)
