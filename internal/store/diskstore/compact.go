@@ -161,8 +161,8 @@ func (l *Log) copyLive(src *segIndex, live []ent) error {
 				return fmt.Errorf("queue %q: compact segment %d: read offset %d: %w", l.name, src.seq, e.off, err)
 			}
 			h, err := decode(payload)
-			if err != nil || h.id != e.id || h.kind != store.Enqueue {
-				return fmt.Errorf("queue %q: compact segment %d: offset %d does not hold message %d: %v", l.name, src.seq, e.off, e.id, err)
+			if err != nil || h.id != e.id || (h.kind == store.Dedup) != e.dedup() || h.kind != store.Enqueue && h.kind != store.Dedup {
+				return fmt.Errorf("queue %q: compact segment %d: offset %d does not hold entry %d: %v", l.name, src.seq, e.off, e.id, err)
 			}
 			data[i] = payload[h.dataOff:]
 		}
@@ -205,7 +205,12 @@ func (l *Log) appendCopies(src *segIndex, batch []ent, data [][]byte) (chan erro
 		if cur == nil || cur.off != e.off {
 			continue // acked, dead-lettered or replaced since the snapshot
 		}
-		r := store.Record{Kind: store.Enqueue, ID: e.id, Deliveries: cur.deliveries, Data: data[i]}
+		// The copy carries what the log knows now: the delivery count and
+		// the Due that Requeues since the original left.
+		r := store.Record{Kind: store.Enqueue, ID: e.id, Deliveries: cur.deliveries, Data: data[i], Meta: l.metaLocked(cur)}
+		if cur.dedup() {
+			r.Kind = store.Dedup
+		}
 		l.buf = encode(l.buf[:0], r)
 		c := make(chan error, 1)
 		pos, err := l.seg.Append(l.buf, func(err error) { c <- err })
@@ -214,7 +219,7 @@ func (l *Log) appendCopies(src *segIndex, batch []ent, data [][]byte) (chan erro
 		}
 		ch = c
 		l.copied.Add(1)
-		wake = l.applyLocked(pos, r.Kind, r.ID, r.Deliveries, len(r.Data)) || wake
+		wake = l.applyLocked(pos, appliedOf(r)) || wake
 	}
 	return ch, nil
 }

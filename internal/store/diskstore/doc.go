@@ -7,13 +7,41 @@
 //
 // Each store.Record is one segment record whose payload is
 //
-//	kind u8 | uvarint id | uvarint deliveries | data
+//	kind u8 | uvarint id | uvarint deliveries | [meta] | data
 //
-// kind is store.Kind (1 Enqueue, 2 Ack, 3 Requeue, 4 DeadLetter). data is
-// the message for Enqueue, the reason (possibly empty) for DeadLetter, and
-// empty otherwise. The segment layer's length and CRC-32C frame around the
-// payload is what detects a torn or corrupt record; a payload that frames
-// correctly but does not decode is reported as corruption, never served.
+// The low three bits of the kind byte are store.Kind (1 Enqueue, 2 Ack,
+// 3 Requeue, 4 DeadLetter, 5 Dedup); the high bits say which fields of
+// store.Meta follow the delivery count, in this order:
+//
+//	bit 4 (0x10)  Due      varint (zig-zag), Unix ns
+//	bit 5 (0x20)  Expires  varint (zig-zag), Unix ns
+//	bit 6 (0x40)  Key      uvarint length | bytes
+//
+// Bits 3 and 7 are reserved and must be 0. A field is written only when
+// it is not zero, and a set bit with a zero value (or an empty key) does
+// not decode, so every record has exactly one encoding. Enqueue and Dedup
+// may carry all three fields; Requeue only Due (the end of its retry
+// backoff, which replaces the message's Due); Ack and DeadLetter none.
+// data is the message for Enqueue, the reason (possibly empty) for
+// DeadLetter, and empty otherwise. The segment layer's length and CRC-32C
+// frame around the payload is what detects a torn or corrupt record; a
+// payload that frames correctly but does not decode is reported as
+// corruption, never served.
+//
+// So the common plain message (no delay, no TTL, no group) costs exactly
+// what it did before metadata existed, and a message with a delay and a
+// TTL about 18 bytes more.
+//
+// Format version. This is the second record format; the first had no
+// metadata bits and no Dedup kind. Rather than a version number, the
+// flag bits are the version: every first-format payload has them clear
+// and a kind from 1 to 4, and decodes in this format to exactly the
+// record it meant, so a directory written before metadata existed is read
+// correctly, with no conversion (TestReadsFirstFormat holds this). The
+// reverse is not supported: a build that predates this format does not
+// decode records with metadata or Dedup records, logs them as corrupt
+// and skips them, which would lose those messages. No such build was
+// released, so no downgrade path exists.
 //
 // # Layout
 //

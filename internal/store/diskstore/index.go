@@ -6,15 +6,33 @@ import (
 	"slices"
 )
 
-// ent is one Enqueue record's place in a segment: 24 bytes, no pointers,
-// so a million of them cost the garbage collector nothing to scan.
+// ent is one live-able record's place in a segment (an Enqueue, or a
+// Dedup): 24 bytes, no pointers, so a million of them cost the garbage
+// collector nothing to scan. A record's store.Meta is not here but in
+// Log.meta, and only when it is not zero, so a plain message pays nothing
+// for metadata.
 type ent struct {
 	id         uint64
 	off        uint32 // the record's offset in its segment (segment.Pos.Off)
 	size       uint32 // length of the message data
 	deliveries uint32
-	dead       bool // acked, dead-lettered or replaced by a later Enqueue
+	metaLen    uint16 // bytes of the record's meta fields (saturated), for the live-bytes estimate
+	flags      uint8  // entDead, entDedup, entMeta
 }
+
+// Bits of ent.flags.
+const (
+	entDead  = 1 << iota // acked, dead-lettered or replaced by a later record
+	entDedup             // a Dedup record, not a message
+	entMeta              // Log.meta holds its Meta
+)
+
+func (e *ent) dead() bool  { return e.flags&entDead != 0 }
+func (e *ent) dedup() bool { return e.flags&entDedup != 0 }
+
+// onDisk is what the record of e costs on disk, as the compaction ratio
+// counts it: data, meta fields and a typical framing and header.
+func (e *ent) onDisk() int64 { return int64(e.size) + int64(e.metaLen) + recOverhead }
 
 // noRef marks a segment whose records refer to no other segment.
 const noRef = math.MaxUint64
@@ -32,7 +50,7 @@ type segIndex struct {
 	maxID uint64 // range of ids in ents and tail, dead or live
 	dead  int    // dead entries in ents and tail
 
-	live      int   // live messages
+	live      int   // live entries (messages and Dedup records)
 	liveBytes int64 // their records' bytes on disk, framing included
 	ref       uint64
 	size      int64 // bytes on disk; final once sealed
@@ -96,12 +114,12 @@ func (s *segIndex) find(id uint64) *ent {
 	}
 	i, _ := slices.BinarySearchFunc(s.ents, id, func(e ent, id uint64) int { return cmp.Compare(e.id, id) })
 	for ; i < len(s.ents) && s.ents[i].id == id; i++ {
-		if !s.ents[i].dead {
+		if !s.ents[i].dead() {
 			return &s.ents[i]
 		}
 	}
 	for i := range s.tail {
-		if s.tail[i].id == id && !s.tail[i].dead {
+		if s.tail[i].id == id && !s.tail[i].dead() {
 			return &s.tail[i]
 		}
 	}
@@ -110,7 +128,7 @@ func (s *segIndex) find(id uint64) *ent {
 
 // kill marks e, an entry of s taking onDisk bytes, dead.
 func (s *segIndex) kill(e *ent, onDisk int64) {
-	e.dead = true
+	e.flags |= entDead
 	s.dead++
 	s.live--
 	s.liveBytes -= onDisk
@@ -123,7 +141,7 @@ func (s *segIndex) shrink() {
 	if s.dead < 32 || 2*s.dead < n {
 		return
 	}
-	isDead := func(e ent) bool { return e.dead }
+	isDead := func(e ent) bool { return e.dead() }
 	s.ents = slices.DeleteFunc(s.ents, isDead)
 	s.tail = slices.DeleteFunc(s.tail, isDead)
 	s.dead = 0
@@ -148,7 +166,7 @@ func (s *segIndex) seal(size int64) {
 func (s *segIndex) appendLive(dst []ent) []ent {
 	s.mergeTail()
 	for _, e := range s.ents {
-		if !e.dead {
+		if !e.dead() {
 			dst = append(dst, e)
 		}
 	}

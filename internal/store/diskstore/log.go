@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -33,10 +34,13 @@ type Log struct {
 	mu       sync.Mutex
 	segs     []*segIndex // by seq; the last is the active segment. Guarded by mu.
 	maxEnt   uint64      // highest id in any segIndex. Guarded by mu.
-	messages int         // live messages. Guarded by mu.
+	messages int         // live messages (not Dedup records). Guarded by mu.
 	bytes    int64       // their data. Guarded by mu.
-	closed   bool        // guarded by mu
-	buf      []byte      // encoding buffer (the segment copies it). Guarded by mu.
+	// meta holds the Meta of each live entry whose Meta is not zero (its
+	// ent has entMeta), with Due as Requeues left it. Guarded by mu.
+	meta   map[uint64]store.Meta
+	closed bool   // guarded by mu
+	buf    []byte // encoding buffer (the segment copies it). Guarded by mu.
 
 	// compactMu serialises compaction passes (the worker's and Compact's).
 	compactMu sync.Mutex
@@ -75,7 +79,7 @@ func (l *Log) Append(r store.Record, done func(error)) {
 		}
 		return
 	}
-	wake := l.applyLocked(pos, r.Kind, r.ID, r.Deliveries, len(r.Data))
+	wake := l.applyLocked(pos, appliedOf(r))
 	if cap(l.buf) > 1<<20 {
 		l.buf = nil // one huge record should not pin its size
 	}
@@ -144,7 +148,8 @@ func sizeOf(infos []segment.SegmentInfo, seq uint64) int64 {
 	return 0
 }
 
-// findLocked returns the segment and entry of live message id, or nils.
+// findLocked returns the segment and entry of live message or Dedup
+// record id, or nils.
 func (l *Log) findLocked(id uint64) (*segIndex, *ent) {
 	if id > l.maxEnt {
 		return nil, nil
@@ -157,43 +162,100 @@ func (l *Log) findLocked(id uint64) (*segIndex, *ent) {
 	return nil, nil
 }
 
+// applied is what the index takes from a record: everything but its data.
+type applied struct {
+	kind       store.Kind
+	id         uint64
+	deliveries uint32
+	size       int // length of the data
+	metaLen    int // bytes of the meta fields on disk
+	meta       store.Meta
+}
+
+// appliedOf describes r as written by encode.
+func appliedOf(r store.Record) applied {
+	return applied{kind: r.Kind, id: r.ID, deliveries: r.Deliveries, size: len(r.Data),
+		metaLen: metaSize(r.Kind, r.Meta), meta: r.Meta}
+}
+
 // applyLocked applies a record written at pos to the index; the scan at
 // open and Append share it, so replay rebuilds exactly what appends
 // built. It reports whether the compaction worker may have work.
-func (l *Log) applyLocked(pos segment.Pos, kind store.Kind, id uint64, deliveries uint32, size int) bool {
+func (l *Log) applyLocked(pos segment.Pos, r applied) bool {
 	dst, wake := l.segForLocked(pos.Seg)
-	switch kind {
-	case store.Enqueue:
-		if s, e := l.findLocked(id); e != nil { // a compaction copy, or a replacement
+	switch r.kind {
+	case store.Enqueue, store.Dedup:
+		if s, e := l.findLocked(r.id); e != nil { // a compaction copy, or a replacement
 			wake = l.killLocked(s, e) || wake
 			dst.refTo(s.seq)
 		}
-		dst.add(ent{id: id, off: pos.Off, size: uint32(size), deliveries: deliveries}, int64(size)+recOverhead)
-		l.maxEnt = max(l.maxEnt, id)
-		l.messages++
-		l.bytes += int64(size)
+		e := ent{id: r.id, off: pos.Off, size: uint32(r.size), deliveries: r.deliveries,
+			metaLen: uint16(min(r.metaLen, math.MaxUint16))}
+		if r.kind == store.Dedup {
+			e.flags |= entDedup
+		} else {
+			l.messages++
+			l.bytes += int64(r.size)
+		}
+		if r.meta != (store.Meta{}) {
+			e.flags |= entMeta
+			l.meta[r.id] = r.meta
+		}
+		dst.add(e, e.onDisk())
+		l.maxEnt = max(l.maxEnt, r.id)
 	case store.Ack, store.DeadLetter:
-		if s, e := l.findLocked(id); e != nil {
+		if s, e := l.findLocked(r.id); e != nil {
 			wake = l.killLocked(s, e) || wake
 			dst.refTo(s.seq)
 		}
 	case store.Requeue:
-		if s, e := l.findLocked(id); e != nil {
-			e.deliveries = max(e.deliveries, deliveries)
+		if s, e := l.findLocked(r.id); e != nil && !e.dedup() {
+			e.deliveries = max(e.deliveries, r.deliveries)
+			l.setDueLocked(e, r.meta.Due)
 			dst.refTo(s.seq)
 		}
 	}
 	return wake
 }
 
-// killLocked marks e, the live entry of a message in s, dead. It reports
-// whether that emptied a sealed segment or took it below the compaction
-// ratio.
+// setDueLocked replaces the Due of e, a live message, keeping Log.meta
+// free of zero Metas.
+func (l *Log) setDueLocked(e *ent, due int64) {
+	var m store.Meta
+	if e.flags&entMeta != 0 {
+		m = l.meta[e.id]
+	}
+	m.Due = due
+	if m == (store.Meta{}) {
+		delete(l.meta, e.id)
+		e.flags &^= entMeta
+		return
+	}
+	l.meta[e.id] = m
+	e.flags |= entMeta
+}
+
+// metaLocked returns the Meta of e, a live entry.
+func (l *Log) metaLocked(e *ent) store.Meta {
+	if e.flags&entMeta == 0 {
+		return store.Meta{}
+	}
+	return l.meta[e.id]
+}
+
+// killLocked marks e, the live entry of a message or Dedup record in s,
+// dead. It reports whether that emptied a sealed segment or took it below
+// the compaction ratio.
 func (l *Log) killLocked(s *segIndex, e *ent) bool {
-	l.messages--
-	l.bytes -= int64(e.size)
+	if !e.dedup() {
+		l.messages--
+		l.bytes -= int64(e.size)
+	}
+	if e.flags&entMeta != 0 {
+		delete(l.meta, e.id)
+	}
 	before := s.liveBytes
-	s.kill(e, int64(e.size)+recOverhead)
+	s.kill(e, e.onDisk())
 	s.shrink()
 	if !s.sealed {
 		return false
@@ -202,7 +264,8 @@ func (l *Log) killLocked(s *segIndex, e *ent) bool {
 	return s.live == 0 || before >= limit && s.liveBytes < limit
 }
 
-// Read returns the data of live message id with one ReadAt.
+// Read returns the data of live message id with one ReadAt. A Dedup
+// record is not a message: Read of its id is ErrNotFound.
 func (l *Log) Read(id uint64) ([]byte, error) {
 	// A concurrent compaction may move the message and delete its old
 	// segment between the lookup and the read; look again then.
@@ -213,7 +276,7 @@ func (l *Log) Read(id uint64) ([]byte, error) {
 			return nil, store.ErrClosed
 		}
 		s, e := l.findLocked(id)
-		if e == nil {
+		if e == nil || e.dedup() {
 			l.mu.Unlock()
 			return nil, store.ErrNotFound
 		}

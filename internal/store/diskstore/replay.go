@@ -2,6 +2,7 @@ package diskstore
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/ferrymq/ferry/internal/segment"
@@ -25,7 +26,8 @@ func (l *Log) load() error {
 		if h.id > l.lastID.Load() {
 			l.lastID.Store(h.id)
 		}
-		l.applyLocked(pos, h.kind, h.id, h.deliveries, len(payload)-h.dataOff)
+		l.applyLocked(pos, applied{kind: h.kind, id: h.id, deliveries: h.deliveries,
+			size: len(payload) - h.dataOff, metaLen: h.metaLen, meta: h.meta()})
 		return nil
 	})
 	if err != nil {
@@ -76,8 +78,9 @@ func (l *Log) segIndexLocked(seq uint64) *segIndex {
 	return l.segs[i]
 }
 
-// Replay reports the messages live now (before any Append, that is those
-// live at open) in id order, and the highest id the log has held.
+// Replay reports the messages and Dedup records live now (before any
+// Append, that is those live at open) in id order, with their Meta, and
+// the highest id the log has held.
 func (l *Log) Replay(fn func(store.Entry) error) (uint64, error) {
 	l.mu.Lock()
 	if l.closed {
@@ -88,6 +91,7 @@ func (l *Log) Replay(fn func(store.Entry) error) (uint64, error) {
 	for _, s := range l.segs {
 		live = s.appendLive(live)
 	}
+	meta := maps.Clone(l.meta)
 	last := l.lastID.Load()
 	l.mu.Unlock()
 	// Segments usually hold increasing ids, so this is mostly a check.
@@ -95,7 +99,14 @@ func (l *Log) Replay(fn func(store.Entry) error) (uint64, error) {
 		slices.SortFunc(live, byID)
 	}
 	for _, e := range live {
-		if err := fn(store.Entry{ID: e.id, Deliveries: e.deliveries, Size: int(e.size)}); err != nil {
+		en := store.Entry{Kind: store.Enqueue, ID: e.id, Deliveries: e.deliveries, Size: int(e.size)}
+		if e.dedup() {
+			en.Kind = store.Dedup
+		}
+		if e.flags&entMeta != 0 {
+			en.Meta = meta[e.id]
+		}
+		if err := fn(en); err != nil {
 			return last, err
 		}
 	}

@@ -126,6 +126,7 @@ func (s *Store) openLog(name string) (*Log, error) {
 		store:   s,
 		logger:  s.logger.With("queue", name),
 		ratio:   s.opts.CompactRatio,
+		meta:    make(map[uint64]store.Meta),
 		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),

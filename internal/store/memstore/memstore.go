@@ -77,16 +77,20 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// entry is a live message or Dedup record.
 type entry struct {
+	kind       store.Kind // store.Enqueue or store.Dedup
 	data       []byte
 	deliveries uint32
+	meta       store.Meta
 }
 
 // Log is an in-memory store.Log.
 type Log struct {
 	mu     sync.Mutex
-	msgs   map[uint64]entry // guarded by mu
-	bytes  int64            // guarded by mu
+	msgs   map[uint64]entry // live messages and Dedup records. Guarded by mu.
+	count  int              // live messages (not Dedup records). Guarded by mu.
+	bytes  int64            // their data. Guarded by mu.
 	lastID uint64           // guarded by mu
 	closed bool             // guarded by mu
 }
@@ -107,24 +111,37 @@ func (l *Log) apply(r store.Record) error {
 	}
 	l.lastID = max(l.lastID, r.ID)
 	switch r.Kind {
-	case store.Enqueue:
-		if old, ok := l.msgs[r.ID]; ok {
-			l.bytes -= int64(len(old.data))
+	case store.Enqueue, store.Dedup:
+		l.remove(r.ID)
+		e := entry{kind: r.Kind, data: r.Data, deliveries: r.Deliveries, meta: r.Meta}
+		if r.Kind == store.Enqueue { // a Dedup record is not a message
+			l.count++
+			l.bytes += int64(len(r.Data))
 		}
-		l.msgs[r.ID] = entry{data: r.Data, deliveries: r.Deliveries}
-		l.bytes += int64(len(r.Data))
+		l.msgs[r.ID] = e
 	case store.Ack, store.DeadLetter:
-		if e, ok := l.msgs[r.ID]; ok {
-			l.bytes -= int64(len(e.data))
-			delete(l.msgs, r.ID)
-		}
+		l.remove(r.ID)
 	case store.Requeue:
-		if e, ok := l.msgs[r.ID]; ok {
+		if e, ok := l.msgs[r.ID]; ok && e.kind == store.Enqueue {
 			e.deliveries = max(e.deliveries, r.Deliveries)
+			e.meta.Due = r.Meta.Due
 			l.msgs[r.ID] = e
 		}
 	}
 	return nil
+}
+
+// remove forgets live id, if any. l.mu must be held.
+func (l *Log) remove(id uint64) {
+	e, ok := l.msgs[id]
+	if !ok {
+		return
+	}
+	if e.kind == store.Enqueue {
+		l.count--
+		l.bytes -= int64(len(e.data))
+	}
+	delete(l.msgs, id)
 }
 
 // Read returns the data of live message id.
@@ -135,18 +152,18 @@ func (l *Log) Read(id uint64) ([]byte, error) {
 		return nil, store.ErrClosed
 	}
 	e, ok := l.msgs[id]
-	if !ok {
+	if !ok || e.kind != store.Enqueue {
 		return nil, store.ErrNotFound
 	}
 	return e.data, nil
 }
 
-// Replay reports the live messages in ID order.
+// Replay reports the live messages and Dedup records in ID order.
 func (l *Log) Replay(fn func(store.Entry) error) (uint64, error) {
 	l.mu.Lock()
 	entries := make([]store.Entry, 0, len(l.msgs))
 	for id, e := range l.msgs {
-		entries = append(entries, store.Entry{ID: id, Deliveries: e.deliveries, Size: len(e.data)})
+		entries = append(entries, store.Entry{Kind: e.kind, ID: id, Deliveries: e.deliveries, Size: len(e.data), Meta: e.meta})
 	}
 	last := l.lastID
 	l.mu.Unlock()
@@ -171,7 +188,7 @@ func (l *Log) Replay(fn func(store.Entry) error) (uint64, error) {
 func (l *Log) Stats() store.Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return store.Stats{Messages: len(l.msgs), Bytes: l.bytes}
+	return store.Stats{Messages: l.count, Bytes: l.bytes}
 }
 
 // Err reports the log's sticky error, which a memory log never has. It

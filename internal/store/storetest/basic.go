@@ -33,7 +33,7 @@ func testRoundTrip(t *testing.T, h Harness) {
 		id := uint64(i + 1)
 		mustAppend(t, l, store.Record{Kind: store.Enqueue, ID: id, Deliveries: uint32(i), Data: payload(id, n)})
 		mustRead(t, l, id, payload(id, n))
-		want = append(want, store.Entry{ID: id, Deliveries: uint32(i), Size: n})
+		want = append(want, store.Entry{Kind: store.Enqueue, ID: id, Deliveries: uint32(i), Size: n})
 	}
 	e.restart()
 	l = e.open("q")
@@ -68,8 +68,8 @@ func testAckDeadLetterRequeue(t *testing.T, h Harness) {
 	e.restart()
 	l = e.open("q")
 	got, last := replayAll(t, l)
-	wantEntries(t, got, []store.Entry{{ID: 3, Deliveries: 2, Size: 10}, {ID: 4, Deliveries: 5, Size: 10},
-		{ID: 5, Size: 10}, {ID: 6, Size: 10}})
+	wantEntries(t, got, []store.Entry{{Kind: store.Enqueue, ID: 3, Deliveries: 2, Size: 10}, {Kind: store.Enqueue, ID: 4, Deliveries: 5, Size: 10},
+		{Kind: store.Enqueue, ID: 5, Size: 10}, {Kind: store.Enqueue, ID: 6, Size: 10}})
 	if last != 6 {
 		t.Fatalf("lastID = %d, want 6", last)
 	}
@@ -83,7 +83,7 @@ func testAckDeadLetterRequeue(t *testing.T, h Harness) {
 	e.restart()
 	l = e.open("q")
 	got, _ = replayAll(t, l)
-	wantEntries(t, got, []store.Entry{{ID: 3, Deliveries: 3, Size: 10}, {ID: 6, Size: 10}})
+	wantEntries(t, got, []store.Entry{{Kind: store.Enqueue, ID: 3, Deliveries: 3, Size: 10}, {Kind: store.Enqueue, ID: 6, Size: 10}})
 	mustRead(t, l, 6, payload(6, 10))
 }
 
@@ -101,7 +101,7 @@ func testReplaceEnqueue(t *testing.T, h Harness) {
 	e.restart()
 	l = e.open("q")
 	got, _ := replayAll(t, l)
-	wantEntries(t, got, []store.Entry{{ID: 1, Deliveries: 4, Size: 7}})
+	wantEntries(t, got, []store.Entry{{Kind: store.Enqueue, ID: 1, Deliveries: 4, Size: 7}})
 	mustRead(t, l, 1, []byte("second!"))
 }
 

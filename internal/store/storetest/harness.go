@@ -42,6 +42,10 @@ func Run(t *testing.T, h Harness) {
 	t.Run("DoneOnce", func(t *testing.T) { testDoneOnce(t, h) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, h) })
+	t.Run("MetaRoundTrip", func(t *testing.T) { testMetaRoundTrip(t, h) })
+	t.Run("RequeueDue", func(t *testing.T) { testRequeueDue(t, h) })
+	t.Run("DedupRecords", func(t *testing.T) { testDedupRecords(t, h) })
+	t.Run("MetaAcrossCompaction", func(t *testing.T) { testMetaAcrossCompaction(t, h) })
 	t.Run("Model", func(t *testing.T) { testModel(t, h) })
 }
 

@@ -117,7 +117,7 @@ func testRemoveThenReopen(t *testing.T, h Harness) {
 	}
 	l = e.open("drop")
 	got, last := replayAll(t, l)
-	wantEntries(t, got, []store.Entry{{ID: 1, Size: 3}})
+	wantEntries(t, got, []store.Entry{{Kind: store.Enqueue, ID: 1, Size: 3}})
 	if last != 1 {
 		t.Fatalf("lastID = %d, want 1", last)
 	}

@@ -11,10 +11,12 @@ import (
 	"github.com/ferrymq/ferry/internal/store"
 )
 
-// modelMsg is what the model knows of a live message.
+// modelMsg is what the model knows of a live message or Dedup record.
 type modelMsg struct {
+	kind       store.Kind
 	data       []byte
 	deliveries uint32
+	meta       store.Meta
 }
 
 // modelLog is a map model of one log, against which the engine is checked.
@@ -24,28 +26,76 @@ type modelLog struct {
 	live   map[uint64]modelMsg
 	lastID uint64
 	nextID uint64
+	msgs   int // live messages, not Dedup records
 	bytes  int64
 }
 
 func (m *modelLog) apply(r store.Record) {
 	m.lastID = max(m.lastID, r.ID)
 	switch r.Kind {
-	case store.Enqueue:
-		if old, ok := m.live[r.ID]; ok {
-			m.bytes -= int64(len(old.data))
+	case store.Enqueue, store.Dedup:
+		m.remove(r.ID)
+		m.live[r.ID] = modelMsg{kind: r.Kind, data: r.Data, deliveries: r.Deliveries, meta: r.Meta}
+		if r.Kind == store.Enqueue {
+			m.msgs++
+			m.bytes += int64(len(r.Data))
 		}
-		m.live[r.ID] = modelMsg{data: r.Data, deliveries: r.Deliveries}
-		m.bytes += int64(len(r.Data))
 	case store.Ack, store.DeadLetter:
-		if old, ok := m.live[r.ID]; ok {
-			m.bytes -= int64(len(old.data))
-			delete(m.live, r.ID)
-		}
+		m.remove(r.ID)
 	case store.Requeue:
-		if old, ok := m.live[r.ID]; ok {
+		if old, ok := m.live[r.ID]; ok && old.kind == store.Enqueue {
 			old.deliveries = max(old.deliveries, r.Deliveries)
+			old.meta.Due = r.Meta.Due
 			m.live[r.ID] = old
 		}
+	}
+}
+
+func (m *modelLog) remove(id uint64) {
+	if old, ok := m.live[id]; ok {
+		if old.kind == store.Enqueue {
+			m.msgs--
+			m.bytes -= int64(len(old.data))
+		}
+		delete(m.live, id)
+	}
+}
+
+// randomMeta returns a Meta with each field set or not at random, times
+// spread over the whole int64 range, negative ones included.
+func randomMeta(rng *rand.Rand) store.Meta {
+	var m store.Meta
+	if rng.IntN(2) == 0 {
+		m.Due = randomTime(rng)
+	}
+	if rng.IntN(2) == 0 {
+		m.Expires = randomTime(rng)
+	}
+	if rng.IntN(2) == 0 {
+		m.Key = string(payload(uint64(rng.IntN(1000)), 1+rng.IntN(40)))
+	}
+	return m
+}
+
+func randomTime(rng *rand.Rand) int64 {
+	switch rng.IntN(4) {
+	case 0:
+		return int64(rng.Uint64())
+	case 1:
+		return -1 - rng.Int64N(1000)
+	default: // around now, as the queue engine writes them
+		return 1_780_000_000_000_000_000 + rng.Int64N(1e15)
+	}
+}
+
+// checkRead checks Read of id against the model: a live message's data,
+// ErrNotFound for anything else (Dedup records included).
+func (m *modelLog) checkRead(t *testing.T, id uint64) {
+	t.Helper()
+	if mm, ok := m.live[id]; ok && mm.kind == store.Enqueue {
+		mustRead(t, m.l, id, mm.data)
+	} else {
+		mustNotFound(t, m.l, id)
 	}
 }
 
@@ -58,9 +108,10 @@ func (m *modelLog) pickLive(rng *rand.Rand) (uint64, bool) {
 	return ids[rng.IntN(len(ids))], true
 }
 
-// testModel runs a seeded random sequence of Enqueue, Ack, Requeue,
-// DeadLetter, Read, settle and Restart over two logs and checks every
-// Read, Stats and Replay against the map model.
+// testModel runs a seeded random sequence of Enqueue (with and without
+// Meta), Dedup, Ack, Requeue (with and without a new Due), DeadLetter,
+// Read, settle and Restart over two logs and checks every Read, Stats and
+// Replay against the map model.
 func testModel(t *testing.T, h Harness) {
 	seed := uint64(*seedFlag)
 	if seed == 0 {
@@ -94,9 +145,9 @@ func testModel(t *testing.T, h Harness) {
 			}
 			for i, en := range got {
 				mm := m.live[want[i]]
-				if en.ID != want[i] || en.Deliveries != mm.deliveries || en.Size != len(mm.data) {
-					t.Fatalf("log %s: Replay entry %d = %+v, want {ID:%d Deliveries:%d Size:%d}",
-						m.name, i, en, want[i], mm.deliveries, len(mm.data))
+				wantEn := store.Entry{Kind: mm.kind, ID: want[i], Deliveries: mm.deliveries, Size: len(mm.data), Meta: mm.meta}
+				if en != wantEn {
+					t.Fatalf("log %s: Replay entry %d = %+v, want %+v", m.name, i, en, wantEn)
 				}
 			}
 		}
@@ -118,9 +169,15 @@ func testModel(t *testing.T, h Harness) {
 		m := logs[rng.IntN(len(logs))]
 		var r store.Record
 		switch p := rng.IntN(100); {
-		case p < 40:
+		case p < 34:
 			r = enq(m.nextID, payload(m.nextID, rng.IntN(2000)))
+			if rng.IntN(2) == 0 {
+				r.Meta = randomMeta(rng)
+			}
 			m.nextID += 1 + uint64(rng.IntN(3)) // gaps, as ids are shared with other queues
+		case p < 40:
+			r = store.Record{Kind: store.Dedup, ID: m.nextID, Meta: randomMeta(rng)}
+			m.nextID++
 		case p < 60:
 			id, ok := m.pickLive(rng)
 			if !ok {
@@ -133,6 +190,9 @@ func testModel(t *testing.T, h Harness) {
 				continue
 			}
 			r = store.Record{Kind: store.Requeue, ID: id, Deliveries: uint32(rng.IntN(10))}
+			if rng.IntN(2) == 0 {
+				r.Meta.Due = randomTime(rng)
+			}
 		case p < 80:
 			id, ok := m.pickLive(rng)
 			if !ok {
@@ -153,20 +213,15 @@ func testModel(t *testing.T, h Harness) {
 			if !ok {
 				continue
 			}
-			r = store.Record{Kind: store.Enqueue, ID: id, Deliveries: m.live[id].deliveries, Data: payload(id+1, rng.IntN(500))}
+			r = store.Record{Kind: store.Enqueue, ID: id, Deliveries: m.live[id].deliveries, Data: payload(id+1, rng.IntN(500)), Meta: randomMeta(rng)}
 		case p < 95:
-			id := uint64(rng.IntN(int(m.nextID))) + 1
-			if mm, ok := m.live[id]; ok {
-				mustRead(t, m.l, id, mm.data)
-			} else {
-				mustNotFound(t, m.l, id)
-			}
+			m.checkRead(t, uint64(rng.IntN(int(m.nextID)))+1)
 			continue
 		case p < 97:
 			wait()
 			e.settle(m.l)
-			for id, mm := range m.live {
-				mustRead(t, m.l, id, mm.data)
+			for id := range m.live {
+				m.checkRead(t, id)
 			}
 			continue
 		default:
@@ -190,9 +245,9 @@ func testModel(t *testing.T, h Harness) {
 			}
 			pending.Done()
 		})
-		if st := m.l.Stats(); st.Messages != len(m.live) || st.Bytes != m.bytes {
+		if st := m.l.Stats(); st.Messages != m.msgs || st.Bytes != m.bytes {
 			t.Fatalf("op %d: log %s: Stats = %d messages %d bytes, want %d, %d",
-				op, m.name, st.Messages, st.Bytes, len(m.live), m.bytes)
+				op, m.name, st.Messages, st.Bytes, m.msgs, m.bytes)
 		}
 	}
 	wait()
