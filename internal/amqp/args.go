@@ -9,17 +9,11 @@ import (
 
 // unsupportedQueueArgs are queue arguments RabbitMQ users rely on that
 // Ferry's engine does not honour yet. Declaring a queue with one is
-// refused (406), never silently accepted: a queue without the TTL or
-// length limit its declarer asked for would misbehave quietly.
+// refused (406), never silently accepted: a queue without the priorities
+// or single consumer its declarer asked for would misbehave quietly. The
+// delivery arguments (TTL, limits, dead-lettering, retries) are checked
+// by the broker (broker.ParseRules).
 var unsupportedQueueArgs = map[string]bool{
-	"x-message-ttl":                   true,
-	"x-expires":                       true,
-	"x-max-length":                    true,
-	"x-max-length-bytes":              true,
-	"x-overflow":                      true,
-	"x-dead-letter-exchange":          true,
-	"x-dead-letter-routing-key":       true,
-	"x-delivery-limit":                true,
 	"x-max-priority":                  true,
 	"x-single-active-consumer":        true,
 	"x-max-age":                       true,

@@ -115,6 +115,10 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	}
 	qc, err := q.Consume(queue.ConsumerOptions{
 		Tag: tag, Owner: ch.owner, Prefetch: prefetch, NoAck: m.NoAck, Deliver: ch.deliverFunc(k),
+		// The queue's x-consumer-timeout cancels this consumer only (not
+		// the channel, as RabbitMQ does) and returns what it held; its
+		// late acks are ignored (settleErr).
+		OnTimeout: func() { ch.notifyCancel(tag) },
 	}, ch.c.s.broker.Now())
 	if err != nil {
 		ch.c.s.reg.remove(k)

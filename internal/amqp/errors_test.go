@@ -91,12 +91,32 @@ func TestExclusiveQueueGoesWithConnection(t *testing.T) {
 
 func TestUnsupportedQueueArgumentRefused(t *testing.T) {
 	e := start(t)
-	for _, arg := range []string{"x-message-ttl", "x-max-length", "x-dead-letter-exchange", "x-expires", "x-max-priority"} {
+	for _, arg := range []string{"x-max-priority", "x-single-active-consumer", "x-max-age"} {
 		_, ch := e.channel()
 		_, err := ch.QueueDeclare("args", false, false, false, false, amqp091.Table{arg: int32(1000)})
 		ae := wantCode(t, arg, err, 406)
 		if ae.Reason != "PRECONDITION_FAILED - "+arg+" is not supported yet" {
 			t.Fatalf("%s: reason %q", arg, ae.Reason)
+		}
+	}
+	// Delivery arguments are honoured, and a bad value is refused as
+	// RabbitMQ words it.
+	for _, c := range []struct {
+		arg    string
+		v      any
+		reason string
+	}{
+		{"x-message-ttl", int32(-1), "{value_negative,-1}"},
+		{"x-max-length", "ten", "{unacceptable_type,longstr}"},
+		{"x-expires", int32(0), "{value_zero,0}"},
+		{"x-overflow", "drop-tail", "invalid_overflow"},
+		{"x-retry-jitter", "some", "invalid_retry_jitter"},
+	} {
+		_, ch := e.channel()
+		_, err := ch.QueueDeclare("args", false, false, false, false, amqp091.Table{c.arg: c.v})
+		ae := wantCode(t, c.arg, err, 406)
+		if want := "PRECONDITION_FAILED - invalid arg '" + c.arg + "' for queue 'args' in vhost '/': " + c.reason; ae.Reason != want {
+			t.Fatalf("%s: reason %q, want %q", c.arg, ae.Reason, want)
 		}
 	}
 	_, ch := e.channel()

@@ -106,7 +106,7 @@ func TestQueueArgs(t *testing.T) {
 	if err != nil || a["n"] != int64(5) || a["f"] != float64(1.5) || a["b"] != "x" || a["x-queue-type"] != "classic" {
 		t.Fatalf("converted: %v %v", a, err)
 	}
-	for _, bad := range []messageField{{"x-message-ttl", int32(1)}, {"x-queue-type", "stream"}, {"x-queue-type", int32(1)}, {"x-queue-type", "weird"}} {
+	for _, bad := range []messageField{{"x-max-priority", int32(1)}, {"x-queue-type", "stream"}, {"x-queue-type", int32(1)}, {"x-queue-type", "weird"}} {
 		if _, err := queueArgs(messageFields{bad}.table()); err == nil {
 			t.Errorf("%v accepted", bad)
 		} else if e := asAMQP(err); e.code != wire.PreconditionFailed {

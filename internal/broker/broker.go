@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferrymq/ferry/internal/clock"
@@ -32,6 +33,9 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives the broker's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Policies give delivery rules to queues by name (see Policy);
+	// SetPolicies replaces them while running.
+	Policies []Policy
 }
 
 // Broker is the registry of vhosts and queues. Safe for concurrent use.
@@ -41,9 +45,12 @@ type Broker struct {
 	clock              clock.Clock
 	logger             *slog.Logger
 
-	mu     sync.RWMutex
-	vhosts map[string]*vhost // guarded by mu
-	closed bool              // guarded by mu
+	mu       sync.RWMutex
+	vhosts   map[string]*vhost // guarded by mu
+	closed   bool              // guarded by mu
+	policies []compiledPolicy  // guarded by mu
+
+	deadDropped atomic.Uint64 // dead messages dropped by rule (no target)
 }
 
 // vhost is one virtual host's queues and exchanges.
@@ -61,6 +68,8 @@ type entry struct {
 	st      store.Store // where its log lives
 	logName string
 	kept    bool // its definition is in meta
+	rules   atomic.Pointer[Rules]
+	w       *worker
 }
 
 // New starts a broker on cfg: it loads the vhosts and durable queue
@@ -86,6 +95,11 @@ func New(cfg Config) (*Broker, error) {
 		b.logger = slog.Default()
 	}
 	b.logger = b.logger.With(slog.String("component", "broker"))
+	ps, err := compilePolicies(cfg.Policies)
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.policies = ps
 	if err := b.load(); err != nil {
 		b.Close()
 		return nil, err
@@ -127,6 +141,7 @@ func (b *Broker) load() error {
 			e.kept = true
 			vh.queues[d.Name] = e
 			keep[e.logName] = true
+			b.startWorker(e)
 		}
 		if err := b.loadRoutes(vh); err != nil {
 			return fmt.Errorf("broker: load vhost %q: %w", v.Name, err)
@@ -161,21 +176,36 @@ func (b *Broker) load() error {
 // openQueue opens the log of queue d in st and the queue on it.
 func (b *Broker) openQueue(d meta.Queue, owner string, st store.Store) (*entry, error) {
 	name := logName(d.VHost, d.Name)
+	r, err := ParseRules(d.VHost, d.Name, d.Args, policyFor(b.policies, d.VHost, d.Name))
+	if err != nil {
+		// Arguments were checked at declare; a policy changed since. The
+		// queue still opens, on its own arguments.
+		b.logger.Error("queue's policy does not apply", slog.String("vhost", d.VHost), slog.String("queue", d.Name), slog.Any("err", err))
+		if r, err = ParseRules(d.VHost, d.Name, d.Args, nil); err != nil {
+			return nil, err
+		}
+	}
 	l, err := st.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("open log %q: %w", name, err)
 	}
+	now := b.clock.Now()
+	w := newWorker(now)
 	q, err := queue.Open(queue.Options{
 		Name:   d.Name,
 		Log:    l,
 		Logger: b.logger.With(slog.String("vhost", d.VHost)),
-		Now:    b.clock.Now(),
+		Now:    now,
+		Policy: r.EnginePolicy(),
+		Notify: w.poke,
 	})
 	if err != nil {
 		l.Close()
 		return nil, err
 	}
-	return &entry{def: d, owner: owner, q: q, st: st, logName: name}, nil
+	e := &entry{def: d, owner: owner, q: q, st: st, logName: name, w: w}
+	e.rules.Store(&r)
+	return e, nil
 }
 
 // Now returns the broker's time, the one it passes to queues.
@@ -200,6 +230,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	var errs []error
 	for _, e := range all {
+		b.stopWorker(e, false)
 		if err := e.q.Close(); err != nil {
 			errs = append(errs, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ferrymq/ferry/internal/message"
 	"github.com/ferrymq/ferry/internal/queue"
@@ -36,6 +37,16 @@ import (
 // diskstore copies it into its own buffer), and queue.Delivery.Data must
 // not be modified, so the queues can share it.
 func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (queues int, err error) {
+	mo, err := readMsgOptions(m)
+	if err != nil {
+		return 0, err
+	}
+	return b.route(vhostName, m, &mo, nil, done)
+}
+
+// route is Route with the message's options already read, and an
+// optional skip that leaves queues out (dead-letter cycles).
+func (b *Broker) route(vhostName string, m *message.Message, mo *msgOptions, skip func(*entry) bool, done func(error)) (queues int, err error) {
 	data, err := message.Encode(m)
 	if err != nil {
 		return 0, &Error{Code: InvalidArgument, Msg: fmt.Sprintf("message for exchange '%s'", m.Exchange), Err: err}
@@ -44,6 +55,9 @@ func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (
 	defer s.release()
 	if err := b.resolve(vhostName, m, s); err != nil {
 		return 0, err
+	}
+	if skip != nil {
+		s.queues = slices.DeleteFunc(s.queues, skip)
 	}
 	now := b.clock.Now()
 	switch {
@@ -55,7 +69,7 @@ func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (
 	case done == nil:
 		n := 0
 		for _, e := range s.queues {
-			if _, err := e.q.Publish(data, now, nil); !errors.Is(err, queue.ErrClosed) {
+			if err := b.publishOne(e, data, m, mo, now, nil); !errors.Is(err, queue.ErrClosed) {
 				n++
 			}
 		}
@@ -63,7 +77,7 @@ func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (
 	case len(s.queues) == 1:
 		// The common case needs no fan-in: the queue's confirmation is ours.
 		e := s.queues[0]
-		if _, err := e.q.Publish(data, now, done); err != nil {
+		if err := b.publishOne(e, data, m, mo, now, done); err != nil {
 			if errors.Is(err, queue.ErrClosed) {
 				done(nil)
 				return 0, nil
@@ -78,7 +92,7 @@ func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (
 	confirm := f.bound
 	n := 0
 	for _, e := range s.queues {
-		_, err := e.q.Publish(data, now, confirm)
+		err := b.publishOne(e, data, m, mo, now, confirm)
 		switch {
 		case err == nil:
 			n++
@@ -91,6 +105,28 @@ func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (
 	}
 	confirm(nil)
 	return n, nil
+}
+
+// publishOne appends data (m encoded) to e's queue with m's options as
+// e's rules read them. A publish that e's length limit refuses with
+// overflow reject-publish-dlx is dead-lettered (reason maxlen) before the
+// error goes back to the publisher.
+func (b *Broker) publishOne(e *entry, data []byte, m *message.Message, mo *msgOptions, now time.Time, done func(error)) error {
+	var po queue.PublishOptions
+	if mo != nil {
+		po = queue.PublishOptions{Delay: mo.delay, HasDelay: mo.hasDelay, TTL: mo.ttl, HasTTL: mo.hasTTL,
+			Group: mo.group, DedupID: mo.dedupID}
+		if po.DedupID == "" && e.rules.Load().DedupMessageID && m.Properties.Has(message.FlagMessageID) {
+			po.DedupID = m.Properties.MessageID
+		}
+	}
+	_, err := e.q.PublishWith(data, po, now, done)
+	if errors.Is(err, queue.ErrRejected) && e.rules.Load().Overflow == "reject-publish-dlx" {
+		if c, derr := message.Decode(data); derr == nil {
+			b.deadLetter(e, c, queue.ReasonMaxLen, po.Group, now, func(error) {})
+		}
+	}
+	return err
 }
 
 // resolve fills s.queues with the queues m goes to. It holds b.mu (so the

@@ -65,6 +65,12 @@ func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.
 	if err != nil {
 		return nil, false, &Error{Code: InvalidArgument, Msg: fmt.Sprintf("queue '%s'", name), Err: err}
 	}
+	// Bad delivery arguments are refused before anything is created; the
+	// policy is left out here (a bad policy is the operator's, not this
+	// declarer's, and openQueue logs it).
+	if _, err := ParseRules(vhostName, name, args, nil); err != nil {
+		return nil, false, err
+	}
 	def := meta.Queue{VHost: vhostName, Name: name, Durable: o.Durable, Exclusive: o.Exclusive, AutoDelete: o.AutoDelete, Args: args}
 	owner := ""
 	if o.Exclusive {
@@ -81,6 +87,7 @@ func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.
 		if err := e.check(def, o.Owner); err != nil {
 			return nil, false, err
 		}
+		e.w.touch(b.clock.Now())
 		return e.q, false, nil
 	}
 	st, keep := b.transient, o.Durable && !o.Exclusive && b.meta != nil
@@ -94,11 +101,12 @@ func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.
 	if keep {
 		e.kept = true
 		if err := b.meta.PutQueue(def); err != nil {
-			b.dropQueue(e)
+			b.dropQueue(e, false)
 			return nil, false, &Error{Code: Internal, Msg: fmt.Sprintf("cannot store queue '%s' in vhost '%s'", name, vhostName), Err: err}
 		}
 	}
 	vh.queues[name] = e
+	b.startWorker(e)
 	b.logger.Info("queue declared", slog.String("vhost", vhostName), slog.String("queue", name), slog.Bool("durable", o.Durable))
 	return e.q, true, nil
 }
@@ -196,6 +204,12 @@ func (b *Broker) Queues(vhostName string) []QueueInfo {
 // messages, as AMQP's queue.delete does. Its consumers stop receiving;
 // their unacked messages are gone with the queue.
 func (b *Broker) DeleteQueue(vhostName, name string, ifUnused, ifEmpty bool) (purged int, err error) {
+	return b.deleteQueue(vhostName, name, nil, ifUnused, ifEmpty)
+}
+
+// deleteQueue is DeleteQueue; with self set, it is e's own worker that
+// deletes e (x-expires), and only if name is still e.
+func (b *Broker) deleteQueue(vhostName, name string, self *entry, ifUnused, ifEmpty bool) (purged int, err error) {
 	b.mu.Lock()
 	vh, err := b.vhostLocked(vhostName)
 	if err != nil {
@@ -203,7 +217,7 @@ func (b *Broker) DeleteQueue(vhostName, name string, ifUnused, ifEmpty bool) (pu
 		return 0, err
 	}
 	e := vh.queues[name]
-	if e == nil {
+	if e == nil || self != nil && e != self {
 		b.mu.Unlock()
 		return 0, newError(NotFound, "no queue '%s' in vhost '%s'", name, vhostName)
 	}
@@ -225,14 +239,16 @@ func (b *Broker) DeleteQueue(vhostName, name string, ifUnused, ifEmpty bool) (pu
 	delete(vh.queues, name)
 	b.unbindQueueLocked(vh, name)
 	b.mu.Unlock()
-	b.dropQueue(e)
+	b.dropQueue(e, self != nil)
 	b.logger.Info("queue deleted", slog.String("vhost", vhostName), slog.String("queue", name), slog.Int("ready", s.Ready))
 	return s.Ready, nil
 }
 
-// dropQueue closes e's queue and removes its log. A failure is logged:
-// the definition is already gone, so the next New removes the log.
-func (b *Broker) dropQueue(e *entry) {
+// dropQueue stops e's worker (self: the caller is that worker), closes
+// e's queue and removes its log. A failure is logged: the definition is
+// already gone, so the next New removes the log.
+func (b *Broker) dropQueue(e *entry, self bool) {
+	b.stopWorker(e, self)
 	if err := e.q.Close(); err != nil {
 		b.logger.Error("closing a deleted queue", slog.String("queue", e.def.Name), slog.Any("err", err))
 	}
@@ -257,7 +273,7 @@ func (b *Broker) CloseOwner(owner string) int {
 	}
 	b.mu.Unlock()
 	for _, e := range gone {
-		b.dropQueue(e)
+		b.dropQueue(e, false)
 	}
 	return len(gone)
 }
@@ -276,7 +292,11 @@ func (b *Broker) Publish(vhostName, name string, m *message.Message, done func(e
 	if err != nil {
 		return &Error{Code: InvalidArgument, Msg: fmt.Sprintf("message for queue '%s'", name), Err: err}
 	}
-	if _, err := e.q.Publish(data, b.clock.Now(), done); err != nil {
+	mo, err := readMsgOptions(m)
+	if err != nil {
+		return err
+	}
+	if err := b.publishOne(e, data, m, &mo, b.clock.Now(), done); err != nil {
 		if errors.Is(err, queue.ErrClosed) {
 			return newError(NotFound, "no queue '%s' in vhost '%s'", name, vhostName)
 		}

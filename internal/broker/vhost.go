@@ -55,7 +55,7 @@ func (b *Broker) DeleteVHost(name string) error {
 	delete(b.vhosts, name)
 	b.mu.Unlock()
 	for _, e := range vh.queues {
-		b.dropQueue(e)
+		b.dropQueue(e, false)
 	}
 	b.logger.Info("vhost deleted", slog.String("vhost", name), slog.Int("queues", len(vh.queues)))
 	return nil

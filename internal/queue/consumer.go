@@ -14,6 +14,8 @@ type Delivery struct {
 	Data []byte
 	// Consumer is the tag of the consumer it went to; "" for Get.
 	Consumer string
+	// Group is the message's group; "" for none.
+	Group string
 }
 
 // ConsumerOptions describe a push consumer.
@@ -35,6 +37,11 @@ type ConsumerOptions struct {
 	// hand the delivery to a goroutine of your own (with Prefetch n, a
 	// channel of capacity n never blocks).
 	Deliver func(Delivery)
+	// OnTimeout, if not nil, is called (with the queue's lock held; it
+	// must not block or call the queue) when the queue cancels the
+	// consumer for holding a message past the policy's ConsumerTimeout.
+	// The front end tells the client (AMQP basic.cancel).
+	OnTimeout func()
 }
 
 // Consumer is a registered push consumer. Its fields are guarded by the
@@ -45,6 +52,8 @@ type Consumer struct {
 	prefetch int
 	noAck    bool
 	deliver  func(Delivery)
+	// onTimeout is ConsumerOptions.OnTimeout.
+	onTimeout func()
 
 	unacked   int  // leases taken through this consumer and not yet ended
 	cancelled bool // no more deliveries
@@ -111,12 +120,12 @@ func (q *Queue) nextConsumerLocked() *Consumer {
 // is ready or no consumer can take more.
 func (q *Queue) dispatchLocked(now int64) {
 	for q.withCredit > 0 {
-		e, ok := q.ready.pop()
+		e, ok := q.nextReadyLocked(now)
 		if !ok {
 			return
 		}
 		c := q.nextConsumerLocked()
-		if d, ok := q.handOutLocked(e, c, c.owner.id, c.noAck); ok {
+		if d, ok := q.handOutLocked(e, c, c.owner.id, c.noAck, now, 0); ok {
 			c.deliver(d)
 		}
 	}

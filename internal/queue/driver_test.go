@@ -97,6 +97,20 @@ func settleErr(t *testing.T, s step, err error) string {
 	return ""
 }
 
+// buryDead does what the broker does for a queue with no dead-letter
+// target: it takes the dead messages and settles them at once.
+func buryDead(t *testing.T, q *Queue, now time.Time) int {
+	t.Helper()
+	n := 0
+	for _, m := range q.TakeDead(1 << 20) {
+		if err := q.DeadLettered(m.ID, now, nil); err != nil {
+			t.Fatalf("DeadLettered(%d): %v", m.ID, err)
+		}
+		n++
+	}
+	return n
+}
+
 func (d *driver) do(s step) outcome {
 	t, q := d.t, d.q
 	t.Helper()
@@ -130,7 +144,9 @@ func (d *driver) do(s step) outcome {
 	case "ack":
 		return outcome{err: settleErr(t, s, q.Ack(s.owner, s.id, s.now, nil))}
 	case "nack":
-		return outcome{err: settleErr(t, s, q.Nack(s.owner, s.id, s.flag, s.now))}
+		o := outcome{err: settleErr(t, s, q.Nack(s.owner, s.id, s.flag, s.now))}
+		buryDead(t, q, s.now)
+		return o
 	case "release":
 		return outcome{n: q.Release(s.owner, s.now)}
 	case "purge":

@@ -13,6 +13,9 @@ var (
 	ErrClosed = errors.New("queue: closed")
 	// ErrTooLarge means a message body is larger than 4 GiB - 1.
 	ErrTooLarge = errors.New("queue: message too large")
+	// ErrRejected means a full queue refused a publish (overflow
+	// reject-publish or reject-publish-dlx). Nothing was enqueued.
+	ErrRejected = errors.New("queue: publish rejected: queue full")
 	// ErrInvalid means the caller passed options that make no sense.
 	ErrInvalid = errors.New("queue: invalid argument")
 )

@@ -180,6 +180,7 @@ func (f *fixture) nack(owner Owner, id uint64, requeue bool) {
 	if err := f.q.Nack(owner, id, requeue, f.tick()); err != nil {
 		f.t.Fatalf("Nack(%d, %d, %v): %v", owner, id, requeue, err)
 	}
+	buryDead(f.t, f.q, f.now)
 }
 
 // readyIDs lists the ready messages as "id/deliveries", in delivery order.

@@ -18,6 +18,8 @@ type lease struct {
 	owner      *ownerState // never nil
 	consumer   *Consumer   // nil for Get
 	prev, next *lease      // in owner's list
+	since      int64       // when it was handed out, Unix nanoseconds
+	deadline   int64       // when it returns by itself (visibility timeout); 0: never
 }
 
 // ownerState is one Owner's leases and consumers. It exists while either
@@ -51,7 +53,7 @@ func (q *Queue) dropOwnerIfIdleLocked(s *ownerState) {
 
 // leaseLocked records that e was handed to owner (through consumer c, or
 // by Get when c is nil).
-func (q *Queue) leaseLocked(e readyEntry, owner *ownerState, c *Consumer) {
+func (q *Queue) leaseLocked(e readyEntry, owner *ownerState, c *Consumer, now int64) *lease {
 	var l *lease
 	if n := len(q.free); n > 0 {
 		l = q.free[n-1]
@@ -59,7 +61,7 @@ func (q *Queue) leaseLocked(e readyEntry, owner *ownerState, c *Consumer) {
 	} else {
 		l = new(lease)
 	}
-	*l = lease{readyEntry: e, owner: owner, consumer: c, next: owner.first}
+	*l = lease{readyEntry: e, owner: owner, consumer: c, next: owner.first, since: now}
 	if owner.first != nil {
 		owner.first.prev = l
 	}
@@ -70,6 +72,7 @@ func (q *Queue) leaseLocked(e readyEntry, owner *ownerState, c *Consumer) {
 	if c != nil {
 		q.addUnackedLocked(c, 1)
 	}
+	return l
 }
 
 // findLeaseLocked returns the lease on id held by owner, or nil.

@@ -237,7 +237,7 @@ func TestLogRecords(t *testing.T) {
 	want := []store.Record{
 		{Kind: store.Enqueue, ID: 1}, {Kind: store.Enqueue, ID: 2}, {Kind: store.Enqueue, ID: 3},
 		{Kind: store.Enqueue, ID: 4}, {Kind: store.Enqueue, ID: 5},
-		{Kind: store.Ack, ID: 4}, {Kind: store.Ack, ID: 1}, {Kind: store.Ack, ID: 2},
+		{Kind: store.Ack, ID: 4}, {Kind: store.Ack, ID: 1}, {Kind: store.DeadLetter, ID: 2, Deliveries: 1},
 		{Kind: store.Requeue, ID: 3, Deliveries: 1}, {Kind: store.Ack, ID: 3}, {Kind: store.Ack, ID: 5},
 	}
 	if got := f.log.takeRecords(); !reflect.DeepEqual(got, want) {

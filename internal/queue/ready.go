@@ -1,13 +1,18 @@
 package queue
 
 // readyEntry is all the queue keeps in memory for a message that waits to
-// be delivered: 24 bytes, no body (that stays in the log) and no map entry.
+// be delivered: 40 bytes, no body (that stays in the log) and no map entry.
 type readyEntry struct {
 	id         uint64
 	at         int64  // enqueue time, Unix nanoseconds
+	expires    int64  // Unix nanoseconds after which it expires; 0: never
+	grp        *group // message group; nil for none
 	size       uint32 // length of the stored body
 	deliveries uint32 // deliveries so far
 }
+
+// expired reports whether e has expired at now.
+func (e *readyEntry) expired(now int64) bool { return e.expires != 0 && now > e.expires }
 
 // readyQueue holds the ready messages in ID order. Fresh messages arrive
 // with ever higher IDs and go to the tail of a FIFO; messages that come
@@ -74,7 +79,7 @@ func (r *readyQueue) drain(fn func(readyEntry)) {
 	}
 }
 
-// chunkLen is the number of entries per fifo chunk: 512 × 24 bytes = 12 KiB,
+// chunkLen is the number of entries per fifo chunk: 512 × 40 bytes = 20 KiB,
 // so the slack of a half-used chunk at each end is small next to a backlog
 // that needs more than one.
 const chunkLen = 512
@@ -86,7 +91,7 @@ type chunk struct {
 
 // fifo is a queue of readyEntry kept in a linked list of fixed chunks. It
 // never copies on growth and never holds more than two partly used chunks
-// plus one spare, so its memory stays at ~24 bytes a message, unlike a
+// plus one spare, so its memory stays at ~40 bytes a message, unlike a
 // doubling ring whose capacity can be twice its length.
 type fifo struct {
 	head, tail *chunk

@@ -1,0 +1,126 @@
+package broker
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+)
+
+// Policy gives delivery rules to the queues whose names match Pattern,
+// as RabbitMQ's policies do, without redeclaring them. Definition holds
+// the keys of queue arguments without "x-" (message-ttl, delivery-limit,
+// retry-initial-delay...; see Rules).
+//
+// Of the policies that match a queue, the one with the highest Priority
+// applies, the earliest in the list on a tie (RabbitMQ also picks one
+// policy, never a merge). A queue's own arguments win over its policy,
+// key by key (see ParseRules).
+type Policy struct {
+	Name       string
+	Pattern    string // regular expression (Go syntax) matched against the queue name
+	VHost      string // "" matches every vhost
+	ApplyTo    string // "queues", "all" or "" (all); "exchanges" matches no queue
+	Priority   int
+	Definition map[string]any
+}
+
+// compiledPolicy is a checked Policy.
+type compiledPolicy struct {
+	Policy
+	re *regexp.Regexp
+}
+
+// compilePolicies checks ps: patterns compile, apply-to is known, the
+// definitions hold only known keys with valid values.
+func compilePolicies(ps []Policy) ([]compiledPolicy, error) {
+	out := make([]compiledPolicy, 0, len(ps))
+	for i, p := range ps {
+		name := p.Name
+		if name == "" {
+			name = fmt.Sprintf("#%d", i+1)
+		}
+		re, err := regexp.Compile(p.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: pattern: %w", name, err)
+		}
+		switch p.ApplyTo {
+		case "", "all", "queues", "exchanges":
+		default:
+			return nil, fmt.Errorf("policy %s: apply-to %q: want queues, exchanges or all", name, p.ApplyTo)
+		}
+		if err := CheckPolicyDefinition(p.Definition); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", name, err)
+		}
+		def := make(map[string]any, len(p.Definition))
+		for k, v := range p.Definition {
+			def[k] = canonicalValue(v)
+		}
+		p.Definition = def
+		out = append(out, compiledPolicy{Policy: p, re: re})
+	}
+	return out, nil
+}
+
+// policyFor returns the definition of the policy that applies to queue
+// name in vhost, or nil.
+func policyFor(ps []compiledPolicy, vhostName, name string) map[string]any {
+	var best *compiledPolicy
+	for i := range ps {
+		p := &ps[i]
+		if p.VHost != "" && p.VHost != vhostName || p.ApplyTo == "exchanges" || !p.re.MatchString(name) {
+			continue
+		}
+		if best == nil || p.Priority > best.Priority {
+			best = p
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.Definition
+}
+
+// SetPolicies replaces the broker's policies and applies them to every
+// queue at once. A set with an error is refused whole, and nothing
+// changes. A queue whose own arguments and the new policy do not agree
+// (an invalid combination) keeps its arguments alone, logged.
+func (b *Broker) SetPolicies(ps []Policy) error {
+	cps, err := compilePolicies(ps)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.policies = cps
+	var all []*entry
+	for _, vh := range b.vhosts {
+		for _, e := range vh.queues {
+			all = append(all, e)
+		}
+	}
+	b.mu.Unlock()
+	now := b.clock.Now()
+	for _, e := range all {
+		d := e.def
+		r, err := ParseRules(d.VHost, d.Name, d.Args, policyFor(cps, d.VHost, d.Name))
+		if err != nil {
+			b.logger.Error("policy does not apply to queue", slog.String("vhost", d.VHost), slog.String("queue", d.Name), slog.Any("err", err))
+			if r, err = ParseRules(d.VHost, d.Name, d.Args, nil); err != nil {
+				continue
+			}
+		}
+		e.rules.Store(&r)
+		e.q.SetPolicy(r.EnginePolicy(), now)
+	}
+	return nil
+}
+
+// Policies returns the broker's policies.
+func (b *Broker) Policies() []Policy {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]Policy, len(b.policies))
+	for i, p := range b.policies {
+		out[i] = p.Policy
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferrymq/ferry/internal/message"
+	"github.com/ferrymq/ferry/internal/queue"
+)
+
+// RedriveOptions say what Redrive moves and where.
+type RedriveOptions struct {
+	// To names the queue every message goes to; "" sends each back to the
+	// queue it last died in (x-last-death-queue, else x-first-death-queue).
+	To string
+	// Limit moves at most this many messages; 0 moves those the queue
+	// held when the redrive began (not the ones that arrive meanwhile, so
+	// a redrive ends even while its queue keeps filling).
+	Limit int
+	// Rate caps the pace in messages a second; 0 is as fast as the target
+	// stores them.
+	Rate float64
+	// Progress, if not nil, is called after each message moved with the
+	// count so far.
+	Progress func(moved int)
+}
+
+// redriveOwner numbers the leases of redrives apart from any front end's
+// (front ends count up from 1).
+var redriveOwner atomic.Uint64
+
+func init() { redriveOwner.Store(1 << 62) }
+
+// Redrive moves messages from queue from (a dead-letter queue) back to
+// the queues they died in, or to o.To, in order, and returns how many it
+// moved. Each message is leased in from, published to its target, and
+// acked in from only once the target has stored it: a crash or an error
+// in between leaves it in from (or, at worst, in both: at-least-once),
+// never nowhere. Its headers, x-death included, go with it, so a message
+// that dies again shows its whole history; its exchange and routing key
+// are restored from its last death. A message whose target queue no
+// longer exists stops the redrive with NotFound and stays in from.
+// Publishing to from meanwhile is safe. ctx cancels between messages.
+func (b *Broker) Redrive(ctx context.Context, vhostName, from string, o RedriveOptions) (moved int, err error) {
+	src, err := b.lookup(vhostName, from)
+	if err != nil {
+		return 0, err
+	}
+	limit := o.Limit
+	if limit <= 0 {
+		limit = src.q.Stats(b.clock.Now()).Ready
+	}
+	owner := queue.Owner(redriveOwner.Add(1))
+	defer src.q.Release(owner, b.clock.Now()) // whatever is still leased on an early return
+	start := b.clock.Now()
+	for moved < limit {
+		if err := ctx.Err(); err != nil {
+			return moved, err
+		}
+		if o.Rate > 0 {
+			due := start.Add(time.Duration(float64(moved) / o.Rate * float64(time.Second)))
+			if err := b.sleepUntil(ctx, due); err != nil {
+				return moved, err
+			}
+		}
+		d, ok, err := src.q.Get(owner, false, b.clock.Now())
+		if err != nil {
+			return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
+		}
+		if !ok {
+			break
+		}
+		if err := b.redriveOne(vhostName, d, o.To); err != nil {
+			return moved, err
+		}
+		if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
+			return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
+		}
+		moved++
+		src.w.touch(b.clock.Now())
+		if o.Progress != nil {
+			o.Progress(moved)
+		}
+	}
+	return moved, nil
+}
+
+// redriveOne publishes delivery d to its target and waits until stored.
+func (b *Broker) redriveOne(vhostName string, d queue.Delivery, to string) error {
+	m, err := message.Decode(d.Data)
+	if err != nil {
+		return &Error{Code: Internal, Msg: fmt.Sprintf("redrive: message %d does not decode", d.ID), Err: err}
+	}
+	target := to
+	if target == "" {
+		target = deathHeader(m, "x-last-death-queue")
+		if target == "" {
+			target = firstDeathQueue(m)
+		}
+		if target == "" {
+			return newError(PreconditionFailed, "redrive: message %d has no x-death and no target queue was named", d.ID)
+		}
+	}
+	restoreOrigin(m)
+	e, err := b.lookup(vhostName, target)
+	if err != nil {
+		return err
+	}
+	data, err := message.Encode(m)
+	if err != nil {
+		return &Error{Code: Internal, Msg: "redrive: encode", Err: err}
+	}
+	stored := make(chan error, 1)
+	mo := msgOptions{group: d.Group}
+	if err := b.publishOne(e, data, m, &mo, b.clock.Now(), func(err error) { stored <- err }); err != nil {
+		return fromQueue(err, "redrive to queue '%s' in vhost '%s'", target, vhostName)
+	}
+	if err := <-stored; err != nil {
+		return fromQueue(err, "redrive to queue '%s' in vhost '%s'", target, vhostName)
+	}
+	e.w.touch(b.clock.Now())
+	return nil
+}
+
+// restoreOrigin sets m's exchange and routing key back to those of its
+// latest death (x-death[0]), where it was published before it died.
+func restoreOrigin(m *message.Message) {
+	v, ok := m.Properties.Headers.Get("x-death")
+	if !ok {
+		return
+	}
+	deaths, _ := v.([]any)
+	if len(deaths) == 0 {
+		return
+	}
+	t, ok := deaths[0].(message.Table)
+	if !ok {
+		return
+	}
+	m.Exchange = tableString(t, "exchange")
+	if keys, ok := t.Get("routing-keys"); ok {
+		if a, ok := keys.([]any); ok && len(a) > 0 {
+			if s, ok := a[0].(string); ok {
+				m.RoutingKey = s
+			}
+		}
+	}
+}
+
+func deathHeader(m *message.Message, key string) string {
+	v, _ := m.Properties.Headers.Get(key)
+	s, _ := v.(string)
+	return s
+}
+
+// sleepUntil waits on the broker's clock.
+func (b *Broker) sleepUntil(ctx context.Context, at time.Time) error {
+	d := at.Sub(b.clock.Now())
+	if d <= 0 {
+		return nil
+	}
+	ch := make(chan struct{})
+	t := b.clock.AfterFunc(d, func() { close(ch) })
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,117 @@
+package queue
+
+import (
+	"time"
+
+	"github.com/ferrymq/ferry/internal/store"
+)
+
+// dedupEntry is a remembered deduplication id. Its Dedup record in the log
+// (ID rec) keeps it across a restart until it expires; then an Ack of rec
+// lets the log forget it.
+type dedupEntry struct {
+	key     string
+	expires int64  // Unix nanoseconds
+	rec     uint64 // ID of its Dedup record
+	msg     uint64 // the message first published with it
+}
+
+// dedupHeap orders remembered ids by expiry, to forget them on time.
+type dedupHeap []*dedupEntry
+
+func (h dedupHeap) less(i, j int) bool {
+	return h[i].expires < h[j].expires || h[i].expires == h[j].expires && h[i].rec < h[j].rec
+}
+
+func (h *dedupHeap) push(e *dedupEntry) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h *dedupHeap) pop() *dedupEntry {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = nil
+	s = s[:last]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(s) && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// dedupWindow is the policy's window, or the default.
+func (q *Queue) dedupWindow() time.Duration {
+	if q.policy.DedupWindow > 0 {
+		return q.policy.DedupWindow
+	}
+	return DefaultDedupWindow
+}
+
+// seenLocked returns the live entry for key, if any.
+func (q *Queue) seenLocked(key string, now int64) *dedupEntry {
+	d := q.dedup[key]
+	if d == nil || now >= d.expires {
+		return nil
+	}
+	return d
+}
+
+// rememberLocked records key for the window from now, durably: its Dedup
+// record goes to the log just before the message's Enqueue (whose ID,
+// the next one, the caller sets as msg), so the message's completion
+// covers it too.
+func (q *Queue) rememberLocked(key string, now int64) {
+	if old := q.dedup[key]; old != nil {
+		// Expired but not yet swept: forget the old record now.
+		q.forgetDedupLocked(old)
+	}
+	q.lastID++
+	d := &dedupEntry{key: key, expires: now + int64(q.dedupWindow()), rec: q.lastID}
+	q.log.Append(store.Record{Kind: store.Dedup, ID: d.rec, Meta: store.Meta{Key: key, Expires: d.expires}}, nil)
+	q.dedup[key] = d
+	q.dedupByExpiry.push(d)
+	q.notifyAtLocked(d.expires)
+}
+
+// forgetDedupLocked drops d from the map and the log (the heap entry goes
+// stale and is skipped when it comes up).
+func (q *Queue) forgetDedupLocked(d *dedupEntry) {
+	if q.dedup[d.key] == d {
+		delete(q.dedup, d.key)
+	}
+	q.log.Append(store.Record{Kind: store.Ack, ID: d.rec}, nil)
+	d.rec = 0
+}
+
+// sweepDedupLocked forgets the ids whose window has passed.
+func (q *Queue) sweepDedupLocked(now int64) {
+	for len(q.dedupByExpiry) > 0 && q.dedupByExpiry[0].expires <= now {
+		d := q.dedupByExpiry.pop()
+		if d.rec != 0 {
+			q.forgetDedupLocked(d)
+		}
+	}
+}

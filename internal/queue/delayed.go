@@ -1,0 +1,82 @@
+package queue
+
+// delayedEntry is a message that is not deliverable before due: published
+// with a delay, or waiting out a retry backoff.
+type delayedEntry struct {
+	due int64 // Unix nanoseconds
+	readyEntry
+}
+
+// delayHeap is a binary min-heap of delayed messages by (due, id), so that
+// messages that become due together are released in ID order.
+type delayHeap []delayedEntry
+
+func (h delayHeap) less(i, j int) bool {
+	return h[i].due < h[j].due || h[i].due == h[j].due && h[i].id < h[j].id
+}
+
+func (h *delayHeap) push(e delayedEntry) {
+	*h = append(*h, e)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h *delayHeap) pop() delayedEntry {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(s) && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	if len(s) == 0 && cap(s) > 1024 {
+		s = nil
+	}
+	*h = s
+	return top
+}
+
+// promoteDueLocked makes every delayed message whose time has come ready,
+// in (due, id) order. A message that waited out a retry backoff gives its
+// FIFO group back.
+func (q *Queue) promoteDueLocked(now int64) {
+	for len(q.delayed) > 0 && q.delayed[0].due <= now {
+		d := q.delayed.pop()
+		q.delayedBytes -= int64(d.size)
+		e := d.readyEntry
+		if g := e.grp; g != nil && g.holder == e.id {
+			g.holder = 0
+			q.unblockGroupLocked(g)
+		}
+		q.ready.pushReturned(e)
+	}
+}
+
+// delayLocked holds e back until due.
+func (q *Queue) delayLocked(e readyEntry, due int64) {
+	q.delayed.push(delayedEntry{due: due, readyEntry: e})
+	q.delayedBytes += int64(e.size)
+	q.notifyAtLocked(due)
+}
