@@ -39,6 +39,10 @@ func openEngine(cfg config.Config, dataDir string, log *slog.Logger) (*engine, e
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
+	policies, err := loadPolicies(cfg.PoliciesFile)
+	if err != nil {
+		return nil, err
+	}
 	e := &engine{transient: memstore.New()}
 	e.durable, err = diskstore.Open(filepath.Join(dataDir, queuesDir), diskstore.Options{
 		Sync:        mode,
@@ -58,6 +62,7 @@ func openEngine(cfg config.Config, dataDir string, log *slog.Logger) (*engine, e
 		Meta:      e.meta,
 		Clock:     clock.Real{},
 		Logger:    log,
+		Policies:  policies,
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("start broker: %w", err), e.close())

@@ -39,6 +39,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return errors.Join(err, lock.release())
 	}
+	if cfg.PoliciesFile != "" {
+		stopReload := reloadPoliciesOnHUP(cfg.PoliciesFile, eng.broker, srvLog)
+		defer stopReload()
+	}
 	comps := frontEnds(cfg, eng, log)
 	stopCtx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

@@ -16,7 +16,8 @@ import (
 // keeps those paths free of other queues' locks, so a queue that
 // dead-letters into another (or into itself) cannot deadlock.
 type worker struct {
-	wake     chan struct{} // capacity 1: a poke while one is pending is merged
+	wake     chan struct{}      // capacity 1: a poke while one is pending is merged
+	flush    chan chan struct{} // a request for a pass, answered when done (tests, admin)
 	stop     chan struct{}
 	stopOnce sync.Once
 	started  bool // set before the goroutine starts; a worker never started has nothing to stop
@@ -39,7 +40,8 @@ type settledDead struct {
 }
 
 func newWorker(now time.Time) *worker {
-	return &worker{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), used: now}
+	return &worker{wake: make(chan struct{}, 1), flush: make(chan chan struct{}), stop: make(chan struct{}),
+		done: make(chan struct{}), used: now}
 }
 
 // poke wakes the worker; it never blocks, so the queue may call it with
@@ -58,6 +60,16 @@ func (w *worker) touch(now time.Time) {
 		w.used = now
 	}
 	w.usedMu.Unlock()
+}
+
+// Used records a use of queue name in vhost for x-expires that its
+// worker cannot see in the queue's counters: a consumer leaving (the
+// queue was in use until then) or a basic.get that found nothing, as
+// RabbitMQ counts them. An unknown queue is ignored.
+func (b *Broker) Used(vhostName, name string) {
+	if e, err := b.lookup(vhostName, name); err == nil {
+		e.w.touch(b.clock.Now())
+	}
 }
 
 // settle is the done of a dead letter's publish.
@@ -99,8 +111,10 @@ func (b *Broker) runWorker(e *entry) {
 		if ok {
 			t = b.clock.AfterFunc(max(0, next.Sub(b.clock.Now())), w.poke)
 		}
+		var reply chan struct{}
 		select {
 		case <-w.wake:
+		case reply = <-w.flush:
 		case <-w.stop:
 			if t != nil {
 				t.Stop()
@@ -111,14 +125,65 @@ func (b *Broker) runWorker(e *entry) {
 			t.Stop()
 			t = nil
 		}
-		now := b.clock.Now()
-		e.q.Tick(now)
-		b.settleDead(e, now)
-		b.moveDead(e)
-		if b.expireIfUnused(e, now) {
+		expired := b.pass(e)
+		if reply != nil {
+			// A flush waits for what the pass set going (dead letters
+			// stored by a synchronous store settle during the pass).
+			for !expired && w.hasSettled() {
+				expired = b.pass(e)
+			}
+			close(reply)
+		}
+		if expired {
 			return
 		}
 	}
+}
+
+// pass does one round of the worker's work and reports whether the queue
+// expired (and is gone).
+func (b *Broker) pass(e *entry) bool {
+	now := b.clock.Now()
+	e.q.Tick(now)
+	b.settleDead(e, now)
+	b.moveDead(e)
+	b.settleDead(e, now)
+	return b.expireIfUnused(e, now)
+}
+
+func (w *worker) hasSettled() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.settled) > 0
+}
+
+// flushWorker runs a pass of e's worker now and waits for it; false if
+// the worker has stopped.
+func (b *Broker) flushWorker(e *entry) bool {
+	reply := make(chan struct{})
+	select {
+	case e.w.flush <- reply:
+	case <-e.w.done:
+		return false
+	}
+	select {
+	case <-reply:
+		return true
+	case <-e.w.done:
+		return false
+	}
+}
+
+// Flush runs the time-driven work of queue name now (due delays, expiries,
+// timeouts, dead letters) and waits for it to finish. The worker does it
+// by itself; Flush is for tests and for the admin API's "now".
+func (b *Broker) Flush(vhostName, name string) error {
+	e, err := b.lookup(vhostName, name)
+	if err != nil {
+		return err
+	}
+	b.flushWorker(e)
+	return nil
 }
 
 // settleDead writes the DeadLetter records of dead letters that reached

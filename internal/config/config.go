@@ -27,6 +27,10 @@ type Config struct {
 	AMQPListen  string
 	SQSListen   string
 	AdminListen string
+	// PoliciesFile names a JSON file of policies that give delivery rules
+	// (retries, dead-lettering, TTL, limits) to queues matched by name;
+	// "" for none. See README "Policies".
+	PoliciesFile string
 	// LogFormat is "text" (readable, the default) or "json".
 	LogFormat string
 	// LogLevel is the least severe level that is logged.

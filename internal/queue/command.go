@@ -150,9 +150,7 @@ func (q *Queue) publishLocked(c *command) result {
 	if o.DedupID != "" {
 		if d := q.seenLocked(o.DedupID, c.now); d != nil {
 			q.counters.deduplicated++
-			if c.done != nil {
-				c.done(nil)
-			}
+			d.confirmDuplicate(c.done)
 			return result{id: d.msg, ok: true}
 		}
 	}
@@ -166,8 +164,16 @@ func (q *Queue) publishLocked(c *command) result {
 	}
 	q.lastID++
 	id := q.lastID
+	done := c.done
 	if o.DedupID != "" {
-		q.dedup[o.DedupID].msg = id
+		d := q.dedup[o.DedupID]
+		d.msg = id
+		done = func(err error) {
+			if c.done != nil {
+				c.done(err)
+			}
+			d.storedWith(err)
+		}
 	}
 	e := readyEntry{id: id, at: c.now, size: uint32(len(c.data))}
 	delay := p.Delay
@@ -187,7 +193,7 @@ func (q *Queue) publishLocked(c *command) result {
 		e.grp = q.groupLocked(key)
 	}
 	q.log.Append(store.Record{Kind: store.Enqueue, ID: id, Data: c.data,
-		Meta: store.Meta{Due: due, Expires: e.expires, Key: key}}, c.done)
+		Meta: store.Meta{Due: due, Expires: e.expires, Key: key}}, done)
 	q.counters.published++
 	if due > 0 {
 		q.delayLocked(e, due)
@@ -195,7 +201,11 @@ func (q *Queue) publishLocked(c *command) result {
 		q.ready.pushFresh(e)
 		q.dispatchLocked(c.now)
 	}
-	q.trimLocked(c.now)
+	if q.trimLocked(c.now) {
+		// A dropped message may have held its FIFO group: the one it
+		// lets go may be deliverable.
+		q.dispatchLocked(c.now)
+	}
 	if e.expires != 0 {
 		q.notifyAtLocked(e.expires + 1)
 	}
@@ -393,12 +403,14 @@ func (q *Queue) fullLocked(n, size int64) bool {
 
 // trimLocked kills the oldest waiting messages (ReasonMaxLen) until the
 // queue fits its length limits again (overflow drop-head).
-func (q *Queue) trimLocked(now int64) {
+// It reports whether it dropped any.
+func (q *Queue) trimLocked(now int64) bool {
+	dropped := false
 	for q.fullLocked(0, 0) {
 		e, ok := q.ready.pop()
 		if !ok {
 			if len(q.delayed) == 0 {
-				return
+				return dropped
 			}
 			d := q.delayed.pop()
 			q.delayedBytes -= int64(d.size)
@@ -406,7 +418,9 @@ func (q *Queue) trimLocked(now int64) {
 		}
 		q.counters.maxlen++
 		q.dieLocked(e, ReasonMaxLen, now)
+		dropped = true
 	}
+	return dropped
 }
 
 // purgeLocked removes every message that is not leased.
@@ -417,12 +431,15 @@ func (q *Queue) purgeLocked() int {
 		q.leaveGroupLocked(e.grp, e.id)
 		n++
 	}
-	q.ready.drain(drop)
+	// Delayed first: one that waits out a retry delay holds its FIFO
+	// group, and dropping it gives a waiting message back to the ready
+	// queue, which must then be drained too.
 	for len(q.delayed) > 0 {
 		d := q.delayed.pop()
 		drop(d.readyEntry)
 	}
 	q.delayedBytes = 0
+	q.ready.drain(drop)
 	for _, g := range q.groups {
 		w := g.waiting
 		g.waiting = nil
@@ -447,7 +464,7 @@ func (q *Queue) setPolicyLocked(p Policy, now int64) {
 			}
 		}
 	}
-	q.rebuildTimersLocked()
+	q.timers = q.timers[:0] // every live lease is re-armed below
 	for _, l := range q.leases {
 		if at := q.leaseEnd(l); at != 0 {
 			q.timers.push(leaseTimer{at: at, id: l.id})

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"sync"
 	"time"
 
 	"github.com/ferrymq/ferry/internal/store"
@@ -14,6 +15,43 @@ type dedupEntry struct {
 	expires int64  // Unix nanoseconds
 	rec     uint64 // ID of its Dedup record
 	msg     uint64 // the message first published with it
+
+	// A duplicate is confirmed only once the original is durable, or a
+	// crash could lose a message whose repeat the publisher saw confirmed.
+	// The original's completion may run on the log's writer goroutine,
+	// so this has its own lock.
+	mu      sync.Mutex
+	stored  bool          // the original's completion has run (or it came from the log)
+	err     error         // what it said
+	waiters []func(error) // duplicates' completions, until then
+}
+
+// storedWith runs when the original publish is durable (or failed).
+func (d *dedupEntry) storedWith(err error) {
+	d.mu.Lock()
+	d.stored, d.err = true, err
+	ws := d.waiters
+	d.waiters = nil
+	d.mu.Unlock()
+	for _, w := range ws {
+		w(err)
+	}
+}
+
+// confirmDuplicate runs done once the original is durable.
+func (d *dedupEntry) confirmDuplicate(done func(error)) {
+	if done == nil {
+		return
+	}
+	d.mu.Lock()
+	if !d.stored {
+		d.waiters = append(d.waiters, done)
+		d.mu.Unlock()
+		return
+	}
+	err := d.err
+	d.mu.Unlock()
+	done(err)
 }
 
 // dedupHeap orders remembered ids by expiry, to forget them on time.

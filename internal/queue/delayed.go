@@ -59,8 +59,12 @@ func (h *delayHeap) pop() delayedEntry {
 }
 
 // promoteDueLocked makes every delayed message whose time has come ready,
-// in (due, id) order. A message that waited out a retry backoff gives its
-// FIFO group back.
+// in (due, id) order. A message published with a delay joins the back of
+// the queue, as if published when it fell due, so delayed messages come
+// out in due order; a message that waited out a retry backoff, or one in
+// a message group, goes back to its place by ID, ahead of newer ones (a
+// group's order is its IDs' order). A message that waited out a retry
+// backoff gives its FIFO group back.
 func (q *Queue) promoteDueLocked(now int64) {
 	for len(q.delayed) > 0 && q.delayed[0].due <= now {
 		d := q.delayed.pop()
@@ -70,7 +74,14 @@ func (q *Queue) promoteDueLocked(now int64) {
 			g.holder = 0
 			q.unblockGroupLocked(g)
 		}
-		q.ready.pushReturned(e)
+		if e.deliveries == 0 && e.grp == nil {
+			q.ready.pushFresh(e)
+		} else {
+			q.ready.pushReturned(e)
+		}
+		if e.expires != 0 {
+			q.notifyAtLocked(e.expires + 1)
+		}
 	}
 }
 

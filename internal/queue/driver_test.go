@@ -99,7 +99,7 @@ func settleErr(t *testing.T, s step, err error) string {
 
 // buryDead does what the broker does for a queue with no dead-letter
 // target: it takes the dead messages and settles them at once.
-func buryDead(t *testing.T, q *Queue, now time.Time) int {
+func buryDead(t testing.TB, q *Queue, now time.Time) int {
 	t.Helper()
 	n := 0
 	for _, m := range q.TakeDead(1 << 20) {

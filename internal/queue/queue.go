@@ -100,7 +100,7 @@ func Open(opts Options) (*Queue, error) {
 				stale = append(stale, e.ID)
 				return nil
 			}
-			d := &dedupEntry{key: e.Meta.Key, expires: e.Meta.Expires, rec: e.ID, msg: e.ID + 1}
+			d := &dedupEntry{key: e.Meta.Key, expires: e.Meta.Expires, rec: e.ID, msg: e.ID + 1, stored: true}
 			q.dedup[d.key] = d
 			q.dedupByExpiry.push(d)
 			return nil
@@ -112,9 +112,16 @@ func Open(opts Options) (*Queue, error) {
 		if e.Meta.Key != "" {
 			r.grp = q.groupLocked(e.Meta.Key)
 		}
-		if e.Meta.Due > at {
+		if e.Meta.Due != 0 {
+			// Even if due already: promoteDueLocked below releases them in
+			// due order, behind the messages that were ready.
 			q.delayed.push(delayedEntry{due: e.Meta.Due, readyEntry: r})
 			q.delayedBytes += int64(r.size)
+			if r.deliveries > 0 && r.grp != nil && r.grp.holder == 0 {
+				// Waiting out a retry delay (a delayed publish has no
+				// deliveries): it still holds its FIFO group.
+				q.holdGroupLocked(r)
+			}
 		} else {
 			q.ready.pushFresh(r)
 		}
@@ -124,6 +131,7 @@ func Open(opts Options) (*Queue, error) {
 		return nil, fmt.Errorf("queue %q: replay: %w", opts.Name, err)
 	}
 	q.lastID = last
+	q.promoteDueLocked(at)
 	for _, id := range stale {
 		q.log.Append(store.Record{Kind: store.Ack, ID: id}, nil)
 	}

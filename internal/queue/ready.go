@@ -29,8 +29,9 @@ type readyQueue struct {
 
 func (r *readyQueue) len() int { return r.fresh.n + len(r.returned) }
 
-// pushFresh appends a newly published message; its ID must be higher than
-// any fresh one already held.
+// pushFresh appends a message at the back: newly published, or a delayed
+// one that fell due (whose ID may be lower than some already held; pop
+// merges by comparing heads, so that is safe).
 func (r *readyQueue) pushFresh(e readyEntry) {
 	r.fresh.push(e)
 	r.bytes += int64(e.size)

@@ -127,7 +127,9 @@ func (q *Queue) expireLeasesLocked(now int64) {
 			return
 		}
 		c := l.consumer
-		if c == nil || l.deadline != 0 && l.deadline <= now {
+		// A lease left by a consumer already cancelled ends alone: there
+		// is no consumer left to cancel or to report (OnTimeout).
+		if c == nil || c.cancelled || l.deadline != 0 && l.deadline <= now {
 			q.counters.leaseExpired++
 			q.returnLocked(l, now, true)
 			continue
@@ -183,7 +185,7 @@ func (q *Queue) NextDeadline() (at time.Time, ok bool) {
 // is earlier than what the last NextDeadline answered (so a steady stream
 // of publishes with a TTL does not wake the timer for each).
 func (q *Queue) notifyAtLocked(at int64) {
-	if q.notify != nil && at < q.wakeAt {
+	if q.notify != nil && (q.wakeAt == 0 || at < q.wakeAt) {
 		q.wakeAt = at
 		q.notify()
 	}
