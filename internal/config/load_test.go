@@ -122,6 +122,7 @@ var everyKey = []struct {
 	{"amqp-listen", "127.0.0.1:5673", func(c Config) bool { return c.AMQPListen == "127.0.0.1:5673" }},
 	{"sqs-listen", "[::1]:9325", func(c Config) bool { return c.SQSListen == "[::1]:9325" }},
 	{"admin-listen", ":15673", func(c Config) bool { return c.AdminListen == ":15673" }},
+	{"policies-file", "/etc/ferry/policies.json", func(c Config) bool { return c.PoliciesFile == "/etc/ferry/policies.json" }},
 	{"log-format", "json", func(c Config) bool { return c.LogFormat == LogJSON }},
 	{"log-level", "debug", func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
 	{"shutdown-timeout", "1m30s", func(c Config) bool { return c.ShutdownTimeout == 90*time.Second }},
