@@ -12,6 +12,7 @@ type unackedEntry struct {
 	tag  uint64
 	q    *queue.Queue
 	id   uint64 // message ID in q
+	n    uint32 // its delivery count at this hand-out: settles only this lease (queue.Lease)
 	sent bool   // the writer has sent it; the client may know its tag
 }
 
@@ -147,7 +148,7 @@ func (ch *channel) ack(tag uint64, multiple bool) error {
 	}
 	now := ch.c.s.broker.Now()
 	for _, e := range entries {
-		if err := ch.settleErr(e.q.Ack(ch.owner, e.id, now, nil)); err != nil {
+		if err := ch.settleErr(e.q.AckLease(ch.owner, queue.Lease{ID: e.id, Delivery: e.n}, now, nil)); err != nil {
 			return err
 		}
 	}
@@ -161,7 +162,7 @@ func (ch *channel) nack(tag uint64, multiple, requeue bool) error {
 	}
 	now := ch.c.s.broker.Now()
 	for _, e := range entries {
-		if err := ch.settleErr(e.q.Nack(ch.owner, e.id, requeue, now)); err != nil {
+		if err := ch.settleErr(e.q.NackLease(ch.owner, queue.Lease{ID: e.id, Delivery: e.n}, requeue, now)); err != nil {
 			return err
 		}
 	}

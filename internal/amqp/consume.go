@@ -117,8 +117,18 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		Tag: tag, Owner: ch.owner, Prefetch: prefetch, NoAck: m.NoAck, Deliver: ch.deliverFunc(k),
 		// The queue's x-consumer-timeout cancels this consumer only (not
 		// the channel, as RabbitMQ does) and returns what it held; its
-		// late acks are ignored (settleErr).
-		OnTimeout: func() { ch.notifyCancel(tag) },
+		// late acks are ignored (settleErr). It is gone as after a
+		// basic.cancel: its tag is free again and its exclusive claim
+		// on the queue ends.
+		// An auto-delete queue it was the last consumer of goes, as
+		// after any cancel (on a goroutine of its own: this runs under
+		// the queue's lock).
+		OnTimeout: func() {
+			ch.c.s.reg.remove(k)
+			k.gone.Store(true)
+			ch.notifyCancel(tag)
+			go ch.c.s.maybeAutoDelete(key.vhost, key.name)
+		},
 	}, ch.c.s.broker.Now())
 	if err != nil {
 		ch.c.s.reg.remove(k)
@@ -141,7 +151,7 @@ func (ch *channel) deliverFunc(k *consumer) func(queue.Delivery) {
 		ch.nextTag++
 		tag := ch.nextTag
 		if !k.noAck {
-			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID})
+			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID, n: d.Deliveries})
 		}
 		ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, ctag: k.tag, tag: tag,
 			redelivered: d.Deliveries > 1, needsAck: !k.noAck})
@@ -167,6 +177,7 @@ func (ch *channel) cancelConsumer(k *consumer, now time.Time) {
 		k.q.Cancel(k.qc, now)
 	}
 	ch.c.s.reg.remove(k)
+	ch.c.s.broker.Used(k.key.vhost, k.key.name) // x-expires counts from now
 	if !k.gone.Load() {
 		ch.c.s.maybeAutoDelete(k.key.vhost, k.key.name)
 	}
@@ -182,6 +193,7 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 		return err
 	}
 	now := ch.c.s.broker.Now()
+	ch.c.s.broker.Used(ch.c.vhost, name) // for x-expires, even if it finds nothing
 	d, ok, err := q.Get(ch.owner, m.NoAck, now)
 	if err != nil {
 		return fromBroker(err)
@@ -198,7 +210,7 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	ch.nextTag++
 	tag := ch.nextTag
 	if !m.NoAck {
-		ch.unacked.add(unackedEntry{tag: tag, q: q, id: d.ID})
+		ch.unacked.add(unackedEntry{tag: tag, q: q, id: d.ID, n: d.Deliveries})
 	}
 	ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, tag: tag, msgCount: uint32(min(left, 1<<32-1)),
 		redelivered: d.Deliveries > 1, needsAck: !m.NoAck, cost: int64(len(d.Data)) + 256})

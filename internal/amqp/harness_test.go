@@ -14,6 +14,7 @@ import (
 	"github.com/ferrymq/ferry/internal/amqp"
 	"github.com/ferrymq/ferry/internal/auth"
 	"github.com/ferrymq/ferry/internal/broker"
+	"github.com/ferrymq/ferry/internal/clock"
 	"github.com/ferrymq/ferry/internal/meta"
 	"github.com/ferrymq/ferry/internal/segment"
 	"github.com/ferrymq/ferry/internal/store/diskstore"
@@ -32,6 +33,7 @@ type env struct {
 	dir   string
 	users *auth.Users
 	cfg   amqp.Config // template; Broker and Users are filled in
+	clock clock.Clock // the broker's clock; nil: the real one
 
 	disk   *diskstore.Store
 	meta   *meta.Store
@@ -60,7 +62,7 @@ func (e *env) up() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := broker.New(broker.Config{Durable: disk, Transient: memstore.New(), Meta: m, Logger: quiet})
+	b, err := broker.New(broker.Config{Durable: disk, Transient: memstore.New(), Meta: m, Clock: e.clock, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

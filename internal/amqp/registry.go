@@ -22,7 +22,7 @@ type consumer struct {
 	qc        *queue.Consumer // set by the reader once q.Consume returns
 	noAck     bool
 	exclusive bool
-	gone      atomic.Bool // its queue was deleted; the client was told
+	gone      atomic.Bool // its queue was deleted, or it timed out; the client was told
 }
 
 // registry lists the push consumers of this server by queue, for what the

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/clock"
 	"github.com/ferrymq/ferry/internal/message"
 	"github.com/ferrymq/ferry/internal/queue"
 )
@@ -157,12 +158,11 @@ func deathHeader(m *message.Message, key string) string {
 
 // sleepUntil waits on the broker's clock.
 func (b *Broker) sleepUntil(ctx context.Context, at time.Time) error {
-	d := at.Sub(b.clock.Now())
-	if d <= 0 {
+	if !at.After(b.clock.Now()) {
 		return nil
 	}
 	ch := make(chan struct{})
-	t := b.clock.AfterFunc(d, func() { close(ch) })
+	t := clock.At(b.clock, at, func() { close(ch) })
 	defer t.Stop()
 	select {
 	case <-ch:

@@ -109,7 +109,7 @@ func (b *Broker) runWorker(e *entry) {
 			}
 		}
 		if ok {
-			t = b.clock.AfterFunc(max(0, next.Sub(b.clock.Now())), w.poke)
+			t = clock.At(b.clock, next, w.poke)
 		}
 		var reply chan struct{}
 		select {
@@ -243,6 +243,7 @@ func (b *Broker) expireIfUnused(e *entry, now time.Time) bool {
 	}
 	if _, err := b.deleteQueue(e.def.VHost, e.def.Name, e, false, false); err != nil {
 		b.logger.Error("deleting an expired queue", slog.String("queue", e.def.Name), slog.Any("err", err))
+		w.touch(now) // try again one x-expires later, not in a loop
 		return false
 	}
 	b.logger.Info("queue expired (x-expires) and deleted", slog.String("vhost", e.def.VHost),

@@ -27,6 +27,20 @@ type Timer interface {
 	Stop() bool
 }
 
+// At runs f once c reaches at, or at once (in its own goroutine) if it
+// already has. Scheduling by deadline rather than by duration matters for
+// a Fake: between reading Now and asking for a duration, a test may have
+// advanced the clock, and a timer computed from the old now would wait
+// for one more Advance.
+func At(c Clock, at time.Time, f func()) Timer {
+	if a, ok := c.(interface {
+		AfterFuncAt(time.Time, func()) Timer
+	}); ok {
+		return a.AfterFuncAt(at, f)
+	}
+	return c.AfterFunc(at.Sub(c.Now()), f)
+}
+
 // Real is the system clock.
 type Real struct{}
 
@@ -62,6 +76,21 @@ func (c *Fake) AfterFunc(d time.Duration, f func()) Timer {
 	defer c.mu.Unlock()
 	c.seq++
 	t := &fakeTimer{c: c, at: c.now.Add(d), seq: c.seq, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// AfterFuncAt schedules f for the fake time at; if the clock is already
+// there, f runs at once in its own goroutine, as a real timer would.
+func (c *Fake) AfterFuncAt(at time.Time, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	t := &fakeTimer{c: c, at: at, seq: c.seq, f: f}
+	if !at.After(c.now) {
+		go f()
+		return t // Stop finds nothing to stop, as for a fired timer
+	}
 	c.timers = append(c.timers, t)
 	return t
 }

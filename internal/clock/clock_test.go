@@ -49,3 +49,30 @@ func TestFakeTimerScheduledByTimerFiresInSameAdvance(t *testing.T) {
 		t.Fatalf("ticked %d times, want 5", n)
 	}
 }
+
+func TestAtOnFake(t *testing.T) {
+	c := NewFake(time.Unix(100, 0))
+	fired := make(chan string, 3)
+	At(c, time.Unix(105, 0), func() { fired <- "later" })
+	At(c, time.Unix(100, 0), func() { fired <- "now" }) // already due: runs at once
+	if got := <-fired; got != "now" {
+		t.Fatalf("fired %q first", got)
+	}
+	if c.Pending() != 1 {
+		t.Fatalf("pending %d, want 1", c.Pending())
+	}
+	c.Advance(5 * time.Second)
+	if got := <-fired; got != "later" {
+		t.Fatalf("fired %q", got)
+	}
+	tm := At(c, time.Unix(200, 0), func() { fired <- "stopped" })
+	if !tm.Stop() || c.Pending() != 0 {
+		t.Fatal("Stop did not cancel an At timer")
+	}
+}
+
+func TestAtOnReal(t *testing.T) {
+	fired := make(chan struct{})
+	At(Real{}, time.Now().Add(-time.Second), func() { close(fired) }) // past: at once
+	<-fired
+}

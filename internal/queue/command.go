@@ -53,7 +53,8 @@ type command struct {
 	now      int64 // Unix nanoseconds
 	owner    Owner
 	id       uint64
-	n        int // opTakeDead: at most this many
+	delivery uint32 // opAck, opNack, opVisibility: the hand-out of id to settle; 0: whichever
+	n        int    // opTakeDead: at most this many
 	data     []byte
 	opts     PublishOptions
 	policy   Policy        // opSetPolicy
@@ -168,9 +169,10 @@ func (q *Queue) publishLocked(c *command) result {
 	if o.DedupID != "" {
 		d := q.dedup[o.DedupID]
 		d.msg = id
+		inner := c.done // not c: a closure over c would move every command to the heap
 		done = func(err error) {
-			if c.done != nil {
-				c.done(err)
+			if inner != nil {
+				inner(err)
 			}
 			d.storedWith(err)
 		}
@@ -245,7 +247,7 @@ func (q *Queue) getLocked(c *command) result {
 
 // settleLocked applies an ack or a nack of one lease.
 func (q *Queue) settleLocked(c *command) result {
-	l := q.findLeaseLocked(c.owner, c.id)
+	l := q.findLeaseLocked(c.owner, c.id, c.delivery)
 	if l == nil {
 		return result{err: fmt.Errorf("queue %q: %s of message %d by owner %d: %w", q.name, c.op, c.id, c.owner, ErrUnknownDelivery)}
 	}
@@ -273,7 +275,7 @@ func (q *Queue) settleLocked(c *command) result {
 
 // visibilityLocked moves the end of one Get lease.
 func (q *Queue) visibilityLocked(c *command) result {
-	l := q.findLeaseLocked(c.owner, c.id)
+	l := q.findLeaseLocked(c.owner, c.id, c.delivery)
 	if l == nil {
 		return result{err: fmt.Errorf("queue %q: %s of message %d by owner %d: %w", q.name, c.op, c.id, c.owner, ErrUnknownDelivery)}
 	}

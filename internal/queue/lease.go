@@ -75,14 +75,29 @@ func (q *Queue) leaseLocked(e readyEntry, owner *ownerState, c *Consumer, now in
 	return l
 }
 
-// findLeaseLocked returns the lease on id held by owner, or nil.
-func (q *Queue) findLeaseLocked(owner Owner, id uint64) *lease {
+// findLeaseLocked returns the lease on id held by owner, or nil. With
+// delivery not 0 it must also be that hand-out of the message (see Lease).
+func (q *Queue) findLeaseLocked(owner Owner, id uint64, delivery uint32) *lease {
 	l := q.leases[id]
-	if l == nil || l.owner.id != owner {
+	if l == nil || l.owner.id != owner || delivery != 0 && l.deliveries != delivery {
 		return nil
 	}
 	return l
 }
+
+// Lease names one hand-out of a message: its ID and the delivery count of
+// that hand-out. A front end that settles by Lease rather than by ID
+// cannot settle a later hand-out of the same message by mistake: after a
+// lease timed out and the message went to the same owner again, an ack
+// of the old delivery is ErrUnknownDelivery, as in SQS a stale receipt
+// handle is.
+type Lease struct {
+	ID       uint64
+	Delivery uint32
+}
+
+// Lease returns the lease d was handed out under.
+func (d Delivery) Lease() Lease { return Lease{ID: d.ID, Delivery: d.Deliveries} }
 
 // endLeaseLocked forgets l: the message was acked, dropped or returned.
 // The caller has taken what it needs from l; l is recycled.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ferrymq/ferry/internal/store/memstore"
 )
 
 // TestLeaseTimeoutReturnsWithRetryDelay: a Get lease past the policy's
@@ -347,5 +349,48 @@ func TestSetPolicyKeepsOneTimerPerLease(t *testing.T) {
 	x.tick()
 	if st := x.stats(); st.LeaseExpired != 1 || st.Ready != 1 {
 		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+// TestStaleLeaseCannotSettleNewer: after a lease times out and the same
+// owner gets the message again, settling the old hand-out by Lease fails
+// and leaves the new lease alone; settling the new one works.
+func TestStaleLeaseCannotSettleNewer(t *testing.T) {
+	l, _ := memstore.New().Open("q")
+	q, err := Open(Options{Name: "q", Log: l, Now: t0, Policy: Policy{LeaseTimeout: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if _, err := q.Publish([]byte("m"), t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	old, ok, _ := q.Get(1, false, t0)
+	if !ok {
+		t.Fatal("no message")
+	}
+	later := t0.Add(2 * time.Second)
+	q.Tick(later)
+	fresh, ok, _ := q.Get(1, false, later)
+	if !ok || fresh.ID != old.ID || fresh.Deliveries != 2 {
+		t.Fatalf("second get: %+v %v", fresh, ok)
+	}
+	for name, err := range map[string]error{
+		"ack":        q.AckLease(1, old.Lease(), later, nil),
+		"nack":       q.NackLease(1, old.Lease(), true, later),
+		"visibility": q.ChangeLeaseVisibility(1, old.Lease(), 0, later),
+	} {
+		if !errors.Is(err, ErrUnknownDelivery) {
+			t.Errorf("%s of the stale lease: %v, want ErrUnknownDelivery", name, err)
+		}
+	}
+	if s := q.Stats(later); s.Unacked != 1 {
+		t.Fatalf("stale settle touched the new lease: %+v", s)
+	}
+	if err := q.AckLease(1, fresh.Lease(), later, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := q.Stats(later); s.Unacked != 0 || s.Acked != 1 {
+		t.Fatalf("after ack: %+v", s)
 	}
 }

@@ -276,6 +276,27 @@ func (q *Queue) Nack(owner Owner, id uint64, requeue bool, now time.Time) error 
 	return q.apply(&command{op: opNack, now: now.UnixNano(), owner: owner, id: id, flag: requeue}).err
 }
 
+// AckLease is Ack of one hand-out (see Lease).
+func (q *Queue) AckLease(owner Owner, l Lease, now time.Time, done func(error)) error {
+	if err := q.checkLog("ack"); err != nil {
+		return err
+	}
+	return q.apply(&command{op: opAck, now: now.UnixNano(), owner: owner, id: l.ID, delivery: l.Delivery, done: done}).err
+}
+
+// NackLease is Nack of one hand-out (see Lease).
+func (q *Queue) NackLease(owner Owner, l Lease, requeue bool, now time.Time) error {
+	return q.apply(&command{op: opNack, now: now.UnixNano(), owner: owner, id: l.ID, delivery: l.Delivery, flag: requeue}).err
+}
+
+// ChangeLeaseVisibility is ChangeVisibility of one hand-out (see Lease).
+func (q *Queue) ChangeLeaseVisibility(owner Owner, l Lease, timeout time.Duration, now time.Time) error {
+	if timeout < 0 {
+		return fmt.Errorf("queue %q: change visibility: timeout %v: %w", q.name, timeout, ErrInvalid)
+	}
+	return q.apply(&command{op: opVisibility, now: now.UnixNano(), owner: owner, id: l.ID, delivery: l.Delivery, timeout: timeout}).err
+}
+
 // Release makes every message leased to owner ready again, delivery counts
 // kept, and returns how many there were: the owner went away (a closed
 // channel) or asked for redelivery (AMQP basic.recover). Each counts as a
