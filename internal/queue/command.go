@@ -27,13 +27,14 @@ const (
 	opVisibility
 	opTakeDead
 	opBury
+	opDelete
 )
 
 var opNames = [...]string{
 	opPublish: "publish", opConsume: "consume", opCancel: "cancel", opGet: "get",
 	opAck: "ack", opNack: "nack", opRelease: "release", opPurge: "purge", opClose: "close",
 	opSetPolicy: "set-policy", opTick: "tick", opVisibility: "change-visibility",
-	opTakeDead: "take-dead", opBury: "dead-lettered",
+	opTakeDead: "take-dead", opBury: "dead-lettered", opDelete: "delete",
 }
 
 func (o op) String() string {
@@ -126,6 +127,8 @@ func (q *Queue) applyLocked(c *command) result {
 		return result{dead: q.takeDeadLocked(c.n)}
 	case opBury:
 		return q.buryLocked(c)
+	case opDelete:
+		return q.deleteLocked(c)
 	case opClose:
 		// Leases end with the process: write their delivery counts down so
 		// the next Open replays them as ready, redelivered.

@@ -91,3 +91,24 @@ func (q *Queue) delayLocked(e readyEntry, due int64) {
 	q.delayedBytes += int64(e.size)
 	q.notifyAtLocked(due)
 }
+
+// init restores the heap order after an arbitrary change.
+func (h delayHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		for j := i; ; {
+			l := 2*j + 1
+			if l >= len(h) {
+				break
+			}
+			m := l
+			if r := l + 1; r < len(h) && h.less(r, l) {
+				m = r
+			}
+			if !h.less(m, j) {
+				break
+			}
+			h[j], h[m] = h[m], h[j]
+			j = m
+		}
+	}
+}

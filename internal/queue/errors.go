@@ -16,6 +16,8 @@ var (
 	// ErrRejected means a full queue refused a publish (overflow
 	// reject-publish or reject-publish-dlx). Nothing was enqueued.
 	ErrRejected = errors.New("queue: publish rejected: queue full")
+	// ErrNotFound means the queue holds no message with that ID.
+	ErrNotFound = errors.New("queue: no such message")
 	// ErrInvalid means the caller passed options that make no sense.
 	ErrInvalid = errors.New("queue: invalid argument")
 )

@@ -1,5 +1,7 @@
 package queue
 
+import "slices"
+
 // readyEntry is all the queue keeps in memory for a message that waits to
 // be delivered: 40 bytes, no body (that stays in the log) and no map entry.
 type readyEntry struct {
@@ -196,4 +198,74 @@ func (h *minHeap) pop() readyEntry {
 	}
 	*h = s
 	return top
+}
+
+// each calls fn for every ready message, in no particular order.
+func (r *readyQueue) each(fn func(readyEntry)) {
+	for _, e := range r.returned {
+		fn(e)
+	}
+	for c, i, n := r.fresh.head, r.fresh.hi, r.fresh.n; n > 0; n-- {
+		if i == chunkLen {
+			c, i = c.next, 0
+		}
+		fn(c.items[i])
+		i++
+	}
+}
+
+// remove takes message id out, wherever it is; false if it is not here.
+// It rebuilds what held it, so it costs the queue's length: for rare
+// deletes by operators, not for the delivery path.
+func (r *readyQueue) remove(id uint64) (readyEntry, bool) {
+	if i := slices.IndexFunc(r.returned, func(e readyEntry) bool { return e.id == id }); i >= 0 {
+		e := r.returned[i]
+		last := len(r.returned) - 1
+		r.returned[i] = r.returned[last]
+		r.returned = r.returned[:last]
+		r.returned.init()
+		r.bytes -= int64(e.size)
+		return e, true
+	}
+	var found readyEntry
+	ok := false
+	var kept fifo
+	for r.fresh.n > 0 {
+		e := r.fresh.pop()
+		if e.id == id && !ok {
+			found, ok = e, true
+			continue
+		}
+		kept.push(e)
+	}
+	r.fresh = kept
+	if ok {
+		r.bytes -= int64(found.size)
+	}
+	return found, ok
+}
+
+// init restores the heap order after an arbitrary change.
+func (h minHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h minHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].id < h[l].id {
+			m = r
+		}
+		if h[i].id <= h[m].id {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }

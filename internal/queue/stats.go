@@ -19,6 +19,7 @@ type counters struct {
 	rejectedPublish  uint64
 	leaseExpired     uint64
 	consumerTimeouts uint64
+	deleted          uint64
 	died             [ReasonDeliveryLimit + 1]uint64
 }
 
@@ -58,6 +59,7 @@ type Stats struct {
 	RejectedPublish uint64 // publishes refused by a full queue
 	LeaseExpired    uint64 // Get leases that ran out
 	ConsumerTimeout uint64 // consumers cancelled for holding a message too long
+	Deleted         uint64 // removed one by one by an operator (Delete)
 	// DeadLettered counts deaths by reason (index: Reason).
 	DeadLettered [ReasonDeliveryLimit + 1]uint64
 	Err          error // the log's sticky error, if any
@@ -95,6 +97,7 @@ func (q *Queue) Stats(now time.Time) Stats {
 		RejectedPublish: c.rejectedPublish,
 		LeaseExpired:    c.leaseExpired,
 		ConsumerTimeout: c.consumerTimeouts,
+		Deleted:         c.deleted,
 		DeadLettered:    c.died,
 		Err:             err,
 	}

@@ -1,0 +1,180 @@
+package queue
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ferrymq/ferry/internal/store"
+)
+
+// MessageState is where a message is in its queue.
+type MessageState uint8
+
+const (
+	StateReady   MessageState = iota + 1 // waiting to be handed out
+	StateDelayed                         // not deliverable before Due
+	StateHeld                            // ready, but held back by its FIFO group
+	StateLeased                          // handed out, not settled
+	StateDead                            // died, waiting to move to its dead-letter target
+)
+
+var stateNames = [...]string{StateReady: "ready", StateDelayed: "delayed", StateHeld: "held", StateLeased: "leased", StateDead: "dead"}
+
+func (s MessageState) String() string {
+	if int(s) < len(stateNames) && stateNames[s] != "" {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", uint8(s))
+}
+
+// MessageInfo describes a message without taking it: for browsing, for
+// "where is my message", for the admin API.
+type MessageInfo struct {
+	ID         uint64
+	State      MessageState
+	Deliveries uint32
+	Size       int
+	Enqueued   time.Time // publish time, or the Open that found it in the log
+	Due        time.Time // StateDelayed: when it becomes ready
+	Expires    time.Time // zero: never
+	Group      string
+	Reason     Reason // StateDead: why
+	Data       []byte // its body, when asked for
+}
+
+// Browse lists up to limit messages with IDs above after, in ID order,
+// whatever their state, without changing anything (no lease, no delivery
+// count). With bodies it reads each message's data from the log; a body
+// the log cannot read is left nil. It costs a pass over the queue's
+// index, so it is for operators, not for consumers.
+func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil, fmt.Errorf("queue %q: browse: %w", q.name, ErrClosed)
+	}
+	var all []MessageInfo
+	add := func(e readyEntry, s MessageState) {
+		if e.id <= after {
+			return
+		}
+		m := MessageInfo{ID: e.id, State: s, Deliveries: e.deliveries, Size: int(e.size), Enqueued: time.Unix(0, e.at)}
+		if e.expires != 0 {
+			m.Expires = time.Unix(0, e.expires)
+		}
+		if e.grp != nil {
+			m.Group = e.grp.key
+		}
+		all = append(all, m)
+	}
+	q.ready.each(func(e readyEntry) { add(e, StateReady) })
+	for _, d := range q.delayed {
+		n := len(all)
+		add(d.readyEntry, StateDelayed)
+		if len(all) > n {
+			all[n].Due = time.Unix(0, d.due)
+		}
+	}
+	for _, g := range q.groups {
+		for _, e := range g.waiting {
+			add(e, StateHeld)
+		}
+	}
+	for _, l := range q.leases {
+		add(l.readyEntry, StateLeased)
+	}
+	addDead := func(d deadEntry) {
+		n := len(all)
+		add(d.readyEntry, StateDead)
+		if len(all) > n {
+			all[n].Reason = d.reason
+		}
+	}
+	for _, d := range q.dead {
+		addDead(d)
+	}
+	for _, d := range q.dying {
+		addDead(d)
+	}
+	q.mu.Unlock()
+
+	slices.SortFunc(all, func(a, b MessageInfo) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	if bodies {
+		for i := range all {
+			if data, err := q.log.Read(all[i].ID); err == nil {
+				all[i].Data = data
+			}
+		}
+	}
+	return all, nil
+}
+
+// Delete removes message id from the queue, as an ack would, whatever its
+// state but dead (a dead message is on its way to its target). A leased
+// message's lease ends: its holder's later ack is ErrUnknownDelivery. It
+// reports ErrNotFound when the queue has no message id.
+func (q *Queue) Delete(id uint64, now time.Time, done func(error)) error {
+	return q.apply(&command{op: opDelete, id: id, now: now.UnixNano(), done: done}).err
+}
+
+func (q *Queue) deleteLocked(c *command) result {
+	e, ok := q.takeAnywhereLocked(c.id)
+	if !ok {
+		if _, dead := q.dying[c.id]; dead || slices.ContainsFunc(q.dead, func(d deadEntry) bool { return d.id == c.id }) {
+			return result{err: fmt.Errorf("queue %q: delete message %d: it is being dead-lettered: %w", q.name, c.id, ErrInvalid)}
+		}
+		return result{err: fmt.Errorf("queue %q: delete message %d: %w", q.name, c.id, ErrNotFound)}
+	}
+	q.log.Append(store.Record{Kind: store.Ack, ID: e.id}, c.done)
+	q.leaveGroupLocked(e.grp, e.id)
+	q.counters.deleted++
+	q.dispatchLocked(c.now)
+	return result{}
+}
+
+// takeAnywhereLocked removes message id from whichever live set holds
+// it. It costs a scan of that set: deletes by operators are rare.
+func (q *Queue) takeAnywhereLocked(id uint64) (readyEntry, bool) {
+	if l := q.leases[id]; l != nil {
+		e := l.readyEntry
+		q.endLeaseLocked(l)
+		return e, true
+	}
+	if e, ok := q.ready.remove(id); ok {
+		return e, true
+	}
+	if i := slices.IndexFunc(q.delayed, func(d delayedEntry) bool { return d.id == id }); i >= 0 {
+		e := q.delayed[i].readyEntry
+		last := len(q.delayed) - 1
+		q.delayed[i] = q.delayed[last]
+		q.delayed = q.delayed[:last]
+		q.delayed.init()
+		q.delayedBytes -= int64(e.size)
+		return e, true
+	}
+	for _, g := range q.groups {
+		if i := slices.IndexFunc(g.waiting, func(w readyEntry) bool { return w.id == id }); i >= 0 {
+			e := g.waiting[i]
+			g.waiting = slices.Delete(g.waiting, i, i+1)
+			q.waiting--
+			q.waitingBytes -= int64(e.size)
+			return e, true
+		}
+	}
+	return readyEntry{}, false
+}
