@@ -30,10 +30,23 @@ func (ch *channel) resolveLocked(seq uint64, ok bool) {
 	runEnd := uint64(0) // last seq of a run of acks not yet announced
 	runLen := 0
 	flush := func() {
-		if runLen > 0 {
-			ch.pushLocked(outItem{kind: itemMethod, method: &wire.BasicAck{DeliveryTag: runEnd, Multiple: runLen > 1}})
-			runLen = 0
+		if runLen == 0 {
+			return
 		}
+		// An ack the writer has not taken yet ends right before this run
+		// (acks are announced in order, and a nack in between would be the
+		// last item instead): widen it rather than send another frame. A
+		// group commit confirms many publishes at once, so under load this
+		// turns a burst of acks into one multiple ack, as RabbitMQ sends.
+		if n := len(ch.pending); n > 0 && ch.pending[n-1].kind == itemMethod {
+			if _, ok := ch.pending[n-1].method.(*wire.BasicAck); ok {
+				ch.pending[n-1].method = &wire.BasicAck{DeliveryTag: runEnd, Multiple: true}
+				runLen = 0
+				return
+			}
+		}
+		ch.pushLocked(outItem{kind: itemMethod, method: &wire.BasicAck{DeliveryTag: runEnd, Multiple: runLen > 1}})
+		runLen = 0
 	}
 	for {
 		ok, found := t.done[t.through+1]
