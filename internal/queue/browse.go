@@ -159,11 +159,7 @@ func (q *Queue) takeAnywhereLocked(id uint64) (readyEntry, bool) {
 		return e, true
 	}
 	if i := slices.IndexFunc(q.delayed, func(d delayedEntry) bool { return d.id == id }); i >= 0 {
-		e := q.delayed[i].readyEntry
-		last := len(q.delayed) - 1
-		q.delayed[i] = q.delayed[last]
-		q.delayed = q.delayed[:last]
-		q.delayed.init()
+		e := q.delayed.removeAt(i).readyEntry
 		q.delayedBytes -= int64(e.size)
 		return e, true
 	}

@@ -54,50 +54,9 @@ func (d *dedupEntry) confirmDuplicate(done func(error)) {
 	done(err)
 }
 
-// dedupHeap orders remembered ids by expiry, to forget them on time.
-type dedupHeap []*dedupEntry
-
-func (h dedupHeap) less(i, j int) bool {
-	return h[i].expires < h[j].expires || h[i].expires == h[j].expires && h[i].rec < h[j].rec
-}
-
-func (h *dedupHeap) push(e *dedupEntry) {
-	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *dedupHeap) pop() *dedupEntry {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s[last] = nil
-	s = s[:last]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= len(s) {
-			break
-		}
-		m := l
-		if r := l + 1; r < len(s) && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+// before orders remembered ids by expiry, to forget them on time.
+func (d *dedupEntry) before(o *dedupEntry) bool {
+	return d.expires < o.expires || d.expires == o.expires && d.rec < o.rec
 }
 
 // dedupWindow is the policy's window, or the default.

@@ -7,55 +7,10 @@ type delayedEntry struct {
 	readyEntry
 }
 
-// delayHeap is a binary min-heap of delayed messages by (due, id), so that
-// messages that become due together are released in ID order.
-type delayHeap []delayedEntry
-
-func (h delayHeap) less(i, j int) bool {
-	return h[i].due < h[j].due || h[i].due == h[j].due && h[i].id < h[j].id
-}
-
-func (h *delayHeap) push(e delayedEntry) {
-	*h = append(*h, e)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *delayHeap) pop() delayedEntry {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= len(s) {
-			break
-		}
-		m := l
-		if r := l + 1; r < len(s) && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	if len(s) == 0 && cap(s) > 1024 {
-		s = nil
-	}
-	*h = s
-	return top
+// before orders delayed messages by (due, id), so that messages that
+// become due together are released in ID order.
+func (d delayedEntry) before(o delayedEntry) bool {
+	return d.due < o.due || d.due == o.due && d.id < o.id
 }
 
 // promoteDueLocked makes every delayed message whose time has come ready,
@@ -90,25 +45,4 @@ func (q *Queue) delayLocked(e readyEntry, due int64) {
 	q.delayed.push(delayedEntry{due: due, readyEntry: e})
 	q.delayedBytes += int64(e.size)
 	q.notifyAtLocked(due)
-}
-
-// init restores the heap order after an arbitrary change.
-func (h delayHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		for j := i; ; {
-			l := 2*j + 1
-			if l >= len(h) {
-				break
-			}
-			m := l
-			if r := l + 1; r < len(h) && h.less(r, l) {
-				m = r
-			}
-			if !h.less(m, j) {
-				break
-			}
-			h[j], h[m] = h[m], h[j]
-			j = m
-		}
-	}
 }

@@ -57,16 +57,16 @@ type Queue struct {
 	policy        Policy                 // guarded by mu
 	notify        func()                 // set at Open
 	wakeAt        int64                  // guarded by mu; what NextDeadline last answered (MaxInt64: nothing; 0: unknown)
-	delayed       delayHeap              // guarded by mu; not deliverable before their due time
+	delayed       heap[delayedEntry]     // guarded by mu; not deliverable before their due time
 	delayedBytes  int64                  // guarded by mu
-	timers        timerHeap              // guarded by mu; lease ends
+	timers        heap[leaseTimer]       // guarded by mu; lease ends
 	dead          []deadEntry            // guarded by mu; died, not yet taken
 	dying         map[uint64]deadEntry   // guarded by mu; taken, not yet dead-lettered
 	groups        map[string]*group      // guarded by mu; message groups with messages in the queue
 	waiting       int                    // guarded by mu; messages held back by their FIFO group
 	waitingBytes  int64                  // guarded by mu
 	dedup         map[string]*dedupEntry // guarded by mu; remembered deduplication ids
-	dedupByExpiry dedupHeap              // guarded by mu
+	dedupByExpiry heap[*dedupEntry]      // guarded by mu
 }
 
 // Open builds a queue from what opts.Log holds: every live message is

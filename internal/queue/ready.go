@@ -25,7 +25,7 @@ func (e *readyEntry) expired(now int64) bool { return e.expires != 0 && now > e.
 // A readyQueue is not safe for concurrent use; the Queue's mu guards it.
 type readyQueue struct {
 	fresh    fifo
-	returned minHeap
+	returned heap[readyEntry]
 	bytes    int64 // sum of size over both
 }
 
@@ -152,53 +152,8 @@ func (f *fifo) recycle(c *chunk) {
 	}
 }
 
-// minHeap is a binary min-heap of readyEntry by ID. It is written out
-// rather than built on container/heap, whose Push(any) would allocate for
-// every returned message.
-type minHeap []readyEntry
-
-func (h *minHeap) push(e readyEntry) {
-	*h = append(*h, e)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].id <= s[i].id {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *minHeap) pop() readyEntry {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= len(s) {
-			break
-		}
-		m := l
-		if r := l + 1; r < len(s) && s[r].id < s[l].id {
-			m = r
-		}
-		if s[i].id <= s[m].id {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	if len(s) == 0 && cap(s) > 1024 {
-		s = nil // a burst of returns is over: give its memory back
-	}
-	*h = s
-	return top
-}
+// before orders returned messages by ID.
+func (e readyEntry) before(o readyEntry) bool { return e.id < o.id }
 
 // each calls fn for every ready message, in no particular order.
 func (r *readyQueue) each(fn func(readyEntry)) {
@@ -219,11 +174,7 @@ func (r *readyQueue) each(fn func(readyEntry)) {
 // deletes by operators, not for the delivery path.
 func (r *readyQueue) remove(id uint64) (readyEntry, bool) {
 	if i := slices.IndexFunc(r.returned, func(e readyEntry) bool { return e.id == id }); i >= 0 {
-		e := r.returned[i]
-		last := len(r.returned) - 1
-		r.returned[i] = r.returned[last]
-		r.returned = r.returned[:last]
-		r.returned.init()
+		e := r.returned.removeAt(i)
 		r.bytes -= int64(e.size)
 		return e, true
 	}
@@ -243,29 +194,4 @@ func (r *readyQueue) remove(id uint64) (readyEntry, bool) {
 		r.bytes -= int64(found.size)
 	}
 	return found, ok
-}
-
-// init restores the heap order after an arbitrary change.
-func (h minHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
-	}
-}
-
-func (h minHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r].id < h[l].id {
-			m = r
-		}
-		if h[i].id <= h[m].id {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }

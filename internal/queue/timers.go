@@ -15,52 +15,8 @@ type leaseTimer struct {
 	id uint64
 }
 
-type timerHeap []leaseTimer
-
-func (h timerHeap) less(i, j int) bool {
-	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].id < h[j].id
-}
-
-func (h *timerHeap) push(t leaseTimer) {
-	*h = append(*h, t)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *timerHeap) fix(i int) {
-	s := *h
-	for {
-		l := 2*i + 1
-		if l >= len(s) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(s) && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			return
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-}
-
-func (h *timerHeap) pop() leaseTimer {
-	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	*h = s[:last]
-	h.fix(0)
-	return top
+func (t leaseTimer) before(o leaseTimer) bool {
+	return t.at < o.at || t.at == o.at && t.id < o.id
 }
 
 // leaseEnd is when l ends by itself: the earlier of its visibility
@@ -98,9 +54,7 @@ func (q *Queue) rebuildTimersLocked() {
 		}
 	}
 	q.timers = live
-	for i := len(live)/2 - 1; i >= 0; i-- {
-		q.timers.fix(i)
-	}
+	q.timers.init()
 }
 
 // dueLeaseLocked pops the next lease whose end has come, skipping stale
