@@ -62,12 +62,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 // frontEnds returns the components that serve clients, in start order:
-// today the AMQP 0-9-1 listener; SQS and admin join here, each built from
+// the AMQP 0-9-1 listener, then the SQS one; admin joins here, built from
 // its cfg address and the broker in eng. Users are the built-in default
 // (guest/guest, from loopback only) until user management lands.
 func frontEnds(cfg config.Config, eng *engine, log *slog.Logger) []component {
 	users := auth.Default()
-	return []component{newAMQPFrontEnd(cfg, eng, users, log)}
+	return []component{newAMQPFrontEnd(cfg, eng, users, log), newSQSFrontEnd(cfg, eng, log)}
 }
 
 // shutdown stops the front ends (in reverse order), then closes the

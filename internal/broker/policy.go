@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+
+	"github.com/ferrymq/ferry/internal/meta"
 )
 
 // Policy gives delivery rules to the queues whose names match Pattern,
@@ -92,15 +94,17 @@ func (b *Broker) SetPolicies(ps []Policy) error {
 	b.mu.Lock()
 	b.policies = cps
 	var all []*entry
+	var defs []meta.Queue // copied under b.mu: SetQueueArgs may change them
 	for _, vh := range b.vhosts {
 		for _, e := range vh.queues {
 			all = append(all, e)
+			defs = append(defs, e.def)
 		}
 	}
 	b.mu.Unlock()
 	now := b.clock.Now()
-	for _, e := range all {
-		d := e.def
+	for i, e := range all {
+		d := defs[i]
 		r, err := ParseRules(d.VHost, d.Name, d.Args, policyFor(cps, d.VHost, d.Name))
 		if err != nil {
 			b.logger.Error("policy does not apply to queue", slog.String("vhost", d.VHost), slog.String("queue", d.Name), slog.Any("err", err))

@@ -160,10 +160,18 @@ func (b *Broker) Queue(vhostName, name string) (*queue.Queue, error) {
 }
 
 // QueueInfo describes queue name in vhost.
+// It reads the definition with the registry locked, since SetQueueArgs
+// may change the arguments.
 func (b *Broker) QueueInfo(vhostName, name string) (QueueInfo, error) {
-	e, err := b.lookup(vhostName, name)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	vh, err := b.vhostLocked(vhostName)
 	if err != nil {
 		return QueueInfo{}, err
+	}
+	e := vh.queues[name]
+	if e == nil {
+		return QueueInfo{}, newError(NotFound, "no queue '%s' in vhost '%s'", name, vhostName)
 	}
 	return e.info(b.clock.Now()), nil
 }
@@ -171,20 +179,20 @@ func (b *Broker) QueueInfo(vhostName, name string) (QueueInfo, error) {
 // Queues describes the queues of vhost, sorted by name; none if the vhost
 // does not exist.
 func (b *Broker) Queues(vhostName string) []QueueInfo {
+	// info runs with the registry locked (SetQueueArgs may change the
+	// arguments); Stats takes each queue's lock after b.mu, as
+	// deleteQueue does.
 	b.mu.RLock()
 	vh := b.vhosts[vhostName]
-	var es []*entry
+	var out []QueueInfo
+	now := b.clock.Now()
 	if vh != nil {
+		out = make([]QueueInfo, 0, len(vh.queues))
 		for _, e := range vh.queues {
-			es = append(es, e)
+			out = append(out, e.info(now))
 		}
 	}
 	b.mu.RUnlock()
-	out := make([]QueueInfo, 0, len(es))
-	now := b.clock.Now()
-	for _, e := range es {
-		out = append(out, e.info(now))
-	}
 	slices.SortFunc(out, func(a, b QueueInfo) int {
 		switch {
 		case a.Name < b.Name:

@@ -27,6 +27,12 @@ type Config struct {
 	AMQPListen  string
 	SQSListen   string
 	AdminListen string
+	// SQSAccountID is the account id in SQS queue URLs and ARNs.
+	SQSAccountID string
+	// SQSAccessKeys are the access keys the SQS front end checks SigV4
+	// signatures against, as "ID:SECRET" pairs separated by commas; ""
+	// accepts any credentials, as local SQS emulators do.
+	SQSAccessKeys string
 	// PoliciesFile names a JSON file of policies that give delivery rules
 	// (retries, dead-lettering, TTL, limits) to queues matched by name;
 	// "" for none. See README "Policies".
@@ -86,6 +92,7 @@ func Default() Config {
 		AMQPListen:      ":5672",
 		SQSListen:       ":9324",
 		AdminListen:     "127.0.0.1:15672",
+		SQSAccountID:    "000000000000",
 		LogFormat:       LogText,
 		LogLevel:        slog.LevelInfo,
 		ShutdownTimeout: 30 * time.Second,

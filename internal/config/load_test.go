@@ -121,6 +121,8 @@ var everyKey = []struct {
 	{"segment-size", "8MiB", func(c Config) bool { return c.SegmentSize == 8<<20 }},
 	{"amqp-listen", "127.0.0.1:5673", func(c Config) bool { return c.AMQPListen == "127.0.0.1:5673" }},
 	{"sqs-listen", "[::1]:9325", func(c Config) bool { return c.SQSListen == "[::1]:9325" }},
+	{"sqs-account-id", "123456789012", func(c Config) bool { return c.SQSAccountID == "123456789012" }},
+	{"sqs-access-keys", "AK:secret", func(c Config) bool { return c.SQSAccessKeys == "AK:secret" }},
 	{"admin-listen", ":15673", func(c Config) bool { return c.AdminListen == ":15673" }},
 	{"policies-file", "/etc/ferry/policies.json", func(c Config) bool { return c.PoliciesFile == "/etc/ferry/policies.json" }},
 	{"log-format", "json", func(c Config) bool { return c.LogFormat == LogJSON }},

@@ -69,8 +69,26 @@ var settings = []*setting{
 	},
 	listenSetting("amqp-listen", "address of the AMQP 0-9-1 front end",
 		func(c *Config) *string { return &c.AMQPListen }),
-	listenSetting("sqs-listen", "address of the SQS front end (coming soon)",
+	listenSetting("sqs-listen", "address of the SQS front end",
 		func(c *Config) *string { return &c.SQSListen }),
+	{
+		key: "sqs-account-id", arg: "ID",
+		usage:    "12-digit account id in SQS queue URLs and ARNs",
+		get:      func(c *Config) string { return c.SQSAccountID },
+		parse:    func(c *Config, v string) error { c.SQSAccountID = v; return checkAccountID(v) },
+		validate: func(c *Config) error { return checkAccountID(c.SQSAccountID) },
+	},
+	{
+		key: "sqs-access-keys", arg: "ID:SECRET,...",
+		usage: "access keys whose SigV4 signatures the SQS front end accepts; empty accepts any credentials (shown with secrets hidden)",
+		get:   func(c *Config) string { return redactKeys(c.SQSAccessKeys) },
+		parse: func(c *Config, v string) error {
+			c.SQSAccessKeys = v
+			_, err := ParseAccessKeys(v)
+			return err
+		},
+		validate: func(c *Config) error { _, err := ParseAccessKeys(c.SQSAccessKeys); return err },
+	},
 	listenSetting("admin-listen", "address of the admin API and metrics (coming soon)",
 		func(c *Config) *string { return &c.AdminListen }),
 	{

@@ -1,0 +1,369 @@
+package sqs
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The query protocol: a form (POST body, or the URL's query for GET) with
+// Action=<Action> and the input members flattened into dotted names
+// (Attribute.1.Name, SendMessageBatchRequestEntry.2.MessageBody...); the
+// answer is XML in the 2012-11-05 namespace. decodeQueryRequest turns
+// the form into the JSON protocol's shape, so every action is written
+// once; writeXML turns a result back.
+
+// xmlNS is the namespace of query protocol answers.
+const xmlNS = "http://queue.amazonaws.com/doc/2012-11-05/"
+
+// queryMaps are the flattened maps of the query protocol: the form name of
+// an entry, the JSON member it fills and the names of key and value.
+var queryMaps = map[string]struct{ member, key, value string }{
+	"Attribute":              {"Attributes", "Name", "Value"},
+	"MessageAttribute":       {"MessageAttributes", "Name", "Value"},
+	"MessageSystemAttribute": {"MessageSystemAttributes", "Name", "Value"},
+	"Tag":                    {"Tags", "Key", "Value"},
+}
+
+// queryLists are the flattened lists: form name of an item, JSON member.
+var queryLists = map[string]string{
+	"AttributeName":                            "AttributeNames",
+	"MessageAttributeName":                     "MessageAttributeNames",
+	"MessageSystemAttributeName":               "MessageSystemAttributeNames",
+	"TagKey":                                   "TagKeys",
+	"AWSAccountId":                             "AWSAccountIds",
+	"ActionName":                               "Actions",
+	"SendMessageBatchRequestEntry":             "Entries",
+	"DeleteMessageBatchRequestEntry":           "Entries",
+	"ChangeMessageVisibilityBatchRequestEntry": "Entries",
+}
+
+// queryIgnored are form parameters that are not action input.
+func queryIgnored(k string) bool {
+	switch k {
+	case "Action", "Version", "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp", "Expires":
+		return true
+	}
+	return strings.HasPrefix(k, "X-Amz-")
+}
+
+// maxQueryDepth bounds how deeply dotted names nest (the deepest real one,
+// SendMessageBatchRequestEntry.1.MessageAttribute.1.Value.StringValue, has 6 parts).
+const maxQueryDepth = 8
+
+// formNode is a dotted form name's tree: a value, or members by the next
+// part of the name.
+type formNode struct {
+	value    string
+	hasValue bool
+	kids     map[string]*formNode
+}
+
+func (n *formNode) kid(k string) *formNode {
+	if n.kids == nil {
+		n.kids = map[string]*formNode{}
+	}
+	c := n.kids[k]
+	if c == nil {
+		c = &formNode{}
+		n.kids[k] = c
+	}
+	return c
+}
+
+// decodeQueryRequest reads a query protocol request from the URL's raw
+// query and the form body.
+func decodeQueryRequest(rawQuery string, body []byte) (string, map[string]any, error) {
+	form, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", nil, fail(errMalformedQueryString, "malformed query string: %v", err)
+	}
+	bodyForm, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", nil, fail(errMalformedQueryString, "malformed form body: %v", err)
+	}
+	for k, v := range bodyForm {
+		form[k] = append(form[k], v...)
+	}
+	action := form.Get("Action")
+	if action == "" {
+		return "", nil, missing("Action")
+	}
+	root := &formNode{}
+	for k, vs := range form {
+		if queryIgnored(k) || len(vs) == 0 {
+			continue
+		}
+		parts := strings.Split(k, ".")
+		if len(parts) > maxQueryDepth {
+			return action, nil, invalid("parameter name %q nests too deeply", k)
+		}
+		n := root
+		for _, p := range parts {
+			if p == "" {
+				return action, nil, invalid("malformed parameter name %q", k)
+			}
+			n = n.kid(p)
+		}
+		if n.hasValue {
+			return action, nil, invalid("parameter %s is given more than once", k)
+		}
+		n.value, n.hasValue = vs[0], true
+	}
+	params, err := root.object()
+	if err != nil {
+		return action, nil, err
+	}
+	if action == "CreateQueue" {
+		// CreateQueue's tags member is spelled in lower case in the model.
+		if t, ok := params["Tags"]; ok {
+			delete(params, "Tags")
+			params["tags"] = t
+		}
+	}
+	return action, params, nil
+}
+
+// object converts n's members to the JSON shape.
+func (n *formNode) object() (map[string]any, error) {
+	out := map[string]any{}
+	for k, c := range n.kids {
+		if m, ok := queryMaps[k]; ok {
+			v, err := c.flatMap(k, m.key, m.value)
+			if err != nil {
+				return nil, err
+			}
+			out[m.member] = v
+			continue
+		}
+		if member, ok := queryLists[k]; ok {
+			v, err := c.list(k)
+			if err != nil {
+				return nil, err
+			}
+			out[member] = v
+			continue
+		}
+		v, err := c.any()
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// any is a member's value: its text, or an object of its members.
+func (n *formNode) any() (any, error) {
+	if n.hasValue {
+		if len(n.kids) > 0 {
+			return nil, invalid("parameter is both a value and a structure")
+		}
+		return n.value, nil
+	}
+	return n.object()
+}
+
+// indexed returns n's members numbered 1, 2, ... in order.
+func (n *formNode) indexed(name string) ([]*formNode, error) {
+	if n.hasValue {
+		return nil, invalid("parameter %s needs an index (%s.1)", name, name)
+	}
+	type item struct {
+		i int
+		n *formNode
+	}
+	items := make([]item, 0, len(n.kids))
+	for k, c := range n.kids {
+		i, err := strconv.Atoi(k)
+		if err != nil || i < 1 || strconv.Itoa(i) != k {
+			return nil, invalid("parameter %s.%s: the index must be a positive integer", name, k)
+		}
+		items = append(items, item{i, c})
+	}
+	slices.SortFunc(items, func(a, b item) int { return a.i - b.i })
+	out := make([]*formNode, len(items))
+	for i, it := range items {
+		out[i] = it.n
+	}
+	return out, nil
+}
+
+func (n *formNode) list(name string) ([]any, error) {
+	items, err := n.indexed(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(items))
+	for _, c := range items {
+		v, err := c.any()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (n *formNode) flatMap(name, key, value string) (map[string]any, error) {
+	items, err := n.indexed(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(items))
+	for _, c := range items {
+		k := c.kids[key]
+		if k == nil || !k.hasValue {
+			return nil, invalid("%s.N.%s is missing", name, key)
+		}
+		var v any = ""
+		if vn := c.kids[value]; vn != nil {
+			if v, err = vn.any(); err != nil {
+				return nil, err
+			}
+		}
+		out[k.value] = v
+	}
+	return out, nil
+}
+
+// xmlNames are how output members are written in XML: a list or map
+// member becomes repeated elements of this name (maps as Name/Value or
+// Key/Value pairs).
+var xmlNames = map[string]string{
+	"QueueUrls":         "QueueUrl",
+	"queueUrls":         "QueueUrl",
+	"Messages":          "Message",
+	"Failed":            "BatchResultErrorEntry",
+	"Results":           "ListMessageMoveTasksResultEntry",
+	"Attributes":        "Attribute",
+	"MessageAttributes": "MessageAttribute",
+	"Tags":              "Tag",
+}
+
+// writeXML writes result res of action as the query protocol's answer.
+func writeXML(w http.ResponseWriter, action string, res map[string]any, reqID string) {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0"?>` + "\n")
+	fmt.Fprintf(&b, `<%sResponse xmlns="%s">`, action, xmlNS)
+	if len(res) > 0 {
+		fmt.Fprintf(&b, "<%sResult>", action)
+		writeXMLMembers(&b, action, res)
+		fmt.Fprintf(&b, "</%sResult>", action)
+	}
+	fmt.Fprintf(&b, "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>", reqID, action)
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", reqID)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}
+
+func writeXMLMembers(b *bytes.Buffer, action string, m map[string]any) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := m[k]
+		name := k
+		if n, ok := xmlNames[k]; ok {
+			name = n
+		} else if k == "Successful" {
+			name = action + "ResultEntry"
+		}
+		switch v := v.(type) {
+		case []any:
+			for _, item := range v {
+				writeXMLElement(b, action, name, item)
+			}
+		case []string:
+			for _, item := range v {
+				writeXMLElement(b, action, name, item)
+			}
+		case []map[string]any:
+			for _, item := range v {
+				writeXMLElement(b, action, name, item)
+			}
+		case map[string]any:
+			if name == k { // a structure
+				writeXMLElement(b, action, name, v)
+				continue
+			}
+			keyName := "Name"
+			if k == "Tags" {
+				keyName = "Key"
+			}
+			mk := make([]string, 0, len(v))
+			for x := range v {
+				mk = append(mk, x)
+			}
+			slices.Sort(mk)
+			for _, x := range mk {
+				fmt.Fprintf(b, "<%s><%s>", name, keyName)
+				xml.EscapeText(b, []byte(x))
+				fmt.Fprintf(b, "</%s>", keyName)
+				writeXMLElement(b, action, "Value", v[x])
+				fmt.Fprintf(b, "</%s>", name)
+			}
+		case map[string]string:
+			keyName := "Name"
+			if k == "Tags" {
+				keyName = "Key"
+			}
+			mk := make([]string, 0, len(v))
+			for x := range v {
+				mk = append(mk, x)
+			}
+			slices.Sort(mk)
+			for _, x := range mk {
+				fmt.Fprintf(b, "<%s><%s>", name, keyName)
+				xml.EscapeText(b, []byte(x))
+				fmt.Fprintf(b, "</%s><Value>", keyName)
+				xml.EscapeText(b, []byte(v[x]))
+				fmt.Fprintf(b, "</Value></%s>", name)
+			}
+		default:
+			writeXMLElement(b, action, name, v)
+		}
+	}
+}
+
+func writeXMLElement(b *bytes.Buffer, action, name string, v any) {
+	fmt.Fprintf(b, "<%s>", name)
+	switch v := v.(type) {
+	case map[string]any:
+		writeXMLMembers(b, action, v)
+	case string:
+		xml.EscapeText(b, []byte(v))
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	default:
+		xml.EscapeText(b, []byte(fmt.Sprint(v)))
+	}
+	fmt.Fprintf(b, "</%s>", name)
+}
+
+func writeXMLError(w http.ResponseWriter, e *apiError, reqID string) {
+	var b bytes.Buffer
+	fault := "Sender"
+	if e.status >= 500 {
+		fault = "Receiver"
+	}
+	fmt.Fprintf(&b, `<?xml version="1.0"?>`+"\n"+`<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>`, xmlNS, fault)
+	xml.EscapeText(&b, []byte(e.code))
+	b.WriteString("</Code><Message>")
+	xml.EscapeText(&b, []byte(e.msg))
+	fmt.Fprintf(&b, "</Message><Detail/></Error><RequestId>%s</RequestId></ErrorResponse>", reqID)
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", reqID)
+	w.WriteHeader(e.status)
+	w.Write(b.Bytes())
+}
