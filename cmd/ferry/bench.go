@@ -16,7 +16,8 @@ import (
 )
 
 // runBench is `ferry bench`: the load tool of package loadgen, driving any
-// AMQP 0-9-1 broker (Ferry or RabbitMQ) and counting what was lost or
+// AMQP 0-9-1 broker (Ferry or RabbitMQ), or with -protocol sqs-json or
+// sqs-query any SQS endpoint (Ferry, goaws), and counting what was lost or
 // duplicated. `ferry bench table RESULT.json...` prints results written
 // with -json as one markdown table (bench/compare.sh uses it).
 func runBench(args []string, stdout, stderr io.Writer) int {
@@ -49,7 +50,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 func benchTable(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ferry bench table", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	baseline := fs.String("baseline", "rabbitmq", "broker label the ratios divide by")
+	baseline := fs.String("baseline", "rabbitmq", "broker label the ratios divide by; several, comma-separated: per scenario, the first that ran")
 	contender := fs.String("contender", "ferry", "broker label the ratios are for")
 	if err := fs.Parse(args); err != nil {
 		return 2

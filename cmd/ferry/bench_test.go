@@ -51,6 +51,9 @@ func TestBenchExitCodes(t *testing.T) {
 		{[]string{"-no-such-flag"}, 2, "not defined"},
 		{[]string{"stray"}, 2, "unexpected argument"},
 		{[]string{"-size", "8"}, 1, "size 8"},
+		{[]string{"-protocol", "stomp"}, 1, "protocol \"stomp\""},
+		{[]string{"-protocol", "sqs-query", "-wait-seconds", "21"}, 1, "wait 21 s"},
+		{[]string{"-h"}, 0, "-protocol"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := runBench(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), tc.say) {

@@ -12,7 +12,8 @@ func printUsage(w io.Writer) {
 
 Usage:
   ferry serve [flags]    run a node until SIGINT or SIGTERM
-  ferry bench [flags]    load-test an AMQP broker (Ferry or RabbitMQ): throughput,
+  ferry bench [flags]    load-test an AMQP broker (Ferry or RabbitMQ) or, with
+                         -protocol sqs-json|sqs-query, an SQS endpoint: throughput,
                          latency percentiles, lost and duplicated messages
   ferry version          print the version and commit
   ferry help [command]   show help for a command

@@ -67,7 +67,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // (guest/guest, from loopback only) until user management lands.
 func frontEnds(cfg config.Config, eng *engine, log *slog.Logger) []component {
 	users := auth.Default()
-	return []component{newAMQPFrontEnd(cfg, eng, users, log), newSQSFrontEnd(cfg, eng, log)}
+	a := newAMQPFrontEnd(cfg, eng, users, log)
+	return []component{a, newSQSFrontEnd(cfg, eng, log), newAdminFrontEnd(cfg, eng, users, a.srv, log)}
 }
 
 // shutdown stops the front ends (in reverse order), then closes the

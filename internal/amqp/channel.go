@@ -3,6 +3,7 @@ package amqp
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ferrymq/ferry/internal/amqp/wire"
 	"github.com/ferrymq/ferry/internal/queue"
@@ -27,6 +28,7 @@ type channel struct {
 	publishSeq uint64                // last publish sequence number in confirm mode
 	tx         *txState              // non-nil after tx.select
 	content    *contentState         // a publish whose content is arriving
+	qosView    atomic.Int64          // prefetch, for admin (introspect.go)
 
 	mu       sync.Mutex
 	closed   bool           // guarded by mu; torn down: callbacks drop what they bring

@@ -40,6 +40,7 @@ type conn struct {
 	closing  bool                // reader only: connection.close sent, waiting for close-ok
 
 	forced atomic.Bool // Shutdown asked for connection.close
+	view   connView    // what admin may read from other goroutines; see introspect.go
 	flow   connFlow    // publish budget and alarm notices; see flow.go
 
 	out        outbox
@@ -51,11 +52,12 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{
 		s:          s,
 		id:         id,
-		nc:         countingConn{Conn: nc, in: &s.stats.bytesIn, out: &s.stats.bytesOut},
+		nc:         nil, // set below: it counts into c.view too
 		logger:     s.logger.With(slog.String("conn", id), slog.String("remote", nc.RemoteAddr().String())),
 		channels:   map[uint16]*channel{},
 		writerDone: make(chan struct{}),
 	}
+	c.nc = countingConn{Conn: nc, in: &s.stats.bytesIn, out: &s.stats.bytesOut, cin: &c.view.bytesIn, cout: &c.view.bytesOut}
 	c.out.init()
 	c.flow.init()
 	return c
@@ -229,6 +231,7 @@ func (c *conn) openChannel(id uint16, m wire.Method) {
 	}
 	ch := newChannel(c, id)
 	c.channels[id] = ch
+	c.view.addChannel(ch)
 	c.s.stats.channels.Add(1)
 	ch.send(&wire.ChannelOpenOk{})
 }

@@ -70,6 +70,7 @@ func (ch *channel) basicQos(m *wire.BasicQos) error {
 		ch.mu.Unlock()
 	} else {
 		ch.prefetch = int(m.PrefetchCount)
+		ch.qosView.Store(int64(m.PrefetchCount))
 	}
 	ch.send(&wire.BasicQosOk{})
 	return nil
@@ -94,13 +95,6 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		}
 		delete(ch.consumers, tag)
 	}
-	key := qkey{ch.c.vhost, name}
-	k := &consumer{ch: ch, tag: tag, key: key, q: q, noAck: m.NoAck, exclusive: m.Exclusive}
-	if err := ch.c.s.reg.add(k); err != nil {
-		return err
-	}
-	ch.consumers[tag] = k
-	ch.touched[q] = key
 	prefetch := ch.prefetch
 	if prefetch == 0 {
 		// A channel-wide limit bounds each consumer too, so that the
@@ -109,6 +103,13 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		prefetch = ch.global
 		ch.mu.Unlock()
 	}
+	key := qkey{ch.c.vhost, name}
+	k := &consumer{ch: ch, tag: tag, key: key, q: q, noAck: m.NoAck, exclusive: m.Exclusive, prefetch: prefetch}
+	if err := ch.c.s.reg.add(k); err != nil {
+		return err
+	}
+	ch.consumers[tag] = k
+	ch.touched[q] = key
 	// consume-ok goes on the channel's list before the first delivery can.
 	if !m.NoWait {
 		ch.send(&wire.BasicConsumeOk{ConsumerTag: tag})

@@ -129,6 +129,7 @@ func (c *conn) handshake(br *bufio.Reader) (*wire.Writer, bool) {
 		return nil, c.failHandshake(w, newErr(wire.NotAllowed, "access to vhost '%s' refused for user '%s'", open.VirtualHost, c.user).withMethod(m))
 	}
 	c.vhost = open.VirtualHost
+	c.view.open(c) // before open-ok: a client that sees it open finds it listed
 	if !c.writeNow(w, &wire.ConnectionOpenOk{}) {
 		return nil, false
 	}

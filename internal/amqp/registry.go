@@ -22,6 +22,7 @@ type consumer struct {
 	qc        *queue.Consumer // set by the reader once q.Consume returns
 	noAck     bool
 	exclusive bool
+	prefetch  int         // its limit of unacked deliveries, 0 for none; read-only
 	gone      atomic.Bool // its queue was deleted, or it timed out; the client was told
 }
 

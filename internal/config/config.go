@@ -53,6 +53,11 @@ type Config struct {
 	// disk_free_limit). 0 switches the disk alarm off.
 	DiskFreeLimit int64
 
+	// MetricsMaxQueues caps the queues that get series of their own in
+	// the admin front end's /metrics; the rest are summed under
+	// queue="_other", so that cardinality stays bounded.
+	MetricsMaxQueues int
+
 	// File is the config file the settings were read from, or "" if none.
 	// Load sets it; it is a record of where settings came from, not a
 	// setting.
@@ -99,6 +104,7 @@ func Default() Config {
 
 		MemoryHighWatermark: MemoryWatermark{Percent: DefaultMemoryHighWatermarkPercent},
 		DiskFreeLimit:       DefaultDiskFreeLimit,
+		MetricsMaxQueues:    1000,
 	}
 }
 

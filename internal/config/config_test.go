@@ -19,6 +19,7 @@ func TestDefaultIsValidAndMatchesDesign(t *testing.T) {
 		AdminListen: "127.0.0.1:15672", SQSAccountID: "000000000000", LogFormat: "text", LogLevel: slog.LevelInfo,
 		ShutdownTimeout:     30 * time.Second,
 		MemoryHighWatermark: MemoryWatermark{Percent: 40}, DiskFreeLimit: 50 << 20,
+		MetricsMaxQueues: 1000,
 	}
 	if d != want {
 		t.Errorf("Default() = %+v\nwant        %+v", d, want)

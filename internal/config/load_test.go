@@ -124,6 +124,7 @@ var everyKey = []struct {
 	{"sqs-account-id", "123456789012", func(c Config) bool { return c.SQSAccountID == "123456789012" }},
 	{"sqs-access-keys", "AK:secret", func(c Config) bool { return c.SQSAccessKeys == "AK:secret" }},
 	{"admin-listen", ":15673", func(c Config) bool { return c.AdminListen == ":15673" }},
+	{"metrics-max-queues", "50", func(c Config) bool { return c.MetricsMaxQueues == 50 }},
 	{"policies-file", "/etc/ferry/policies.json", func(c Config) bool { return c.PoliciesFile == "/etc/ferry/policies.json" }},
 	{"log-format", "json", func(c Config) bool { return c.LogFormat == LogJSON }},
 	{"log-level", "debug", func(c Config) bool { return c.LogLevel == slog.LevelDebug }},

@@ -89,8 +89,26 @@ var settings = []*setting{
 		},
 		validate: func(c *Config) error { _, err := ParseAccessKeys(c.SQSAccessKeys); return err },
 	},
-	listenSetting("admin-listen", "address of the admin API and metrics (coming soon)",
+	listenSetting("admin-listen", "address of the admin API and metrics",
 		func(c *Config) *string { return &c.AdminListen }),
+	{
+		key: "metrics-max-queues", arg: "N",
+		usage: "queues with metrics series of their own; the rest are summed under queue=\"_other\"",
+		get:   func(c *Config) string { return strconv.Itoa(c.MetricsMaxQueues) },
+		parse: func(c *Config, v string) (err error) {
+			c.MetricsMaxQueues, err = strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a whole number: %q", v)
+			}
+			return nil
+		},
+		validate: func(c *Config) error {
+			if c.MetricsMaxQueues < 1 {
+				return fmt.Errorf("must be at least 1, got %d", c.MetricsMaxQueues)
+			}
+			return nil
+		},
+	},
 	{
 		key: "policies-file", arg: "PATH",
 		usage:    "JSON file of policies (delivery rules matched on queue names); re-read on SIGHUP",

@@ -12,7 +12,12 @@ import (
 // Defaults (or RegisterFlags, which does) and change what you need.
 // Durations appear in JSON as nanoseconds.
 type Config struct {
-	// URL is the broker's AMQP URI, credentials included.
+	// Protocol is how the run speaks to the broker: ProtocolAMQP (the
+	// default when empty), ProtocolSQSJSON or ProtocolSQSQuery.
+	Protocol string `json:"protocol,omitempty"`
+	// URL is the broker's AMQP URI, credentials included; for the SQS
+	// protocols, the endpoint http://host:port, with an optional
+	// ACCESS_KEY:SECRET@ to sign with.
 	URL string `json:"url"`
 	// Queue is the queue to publish to (on the default exchange) and to
 	// consume from. Empty means a server-named queue, deleted afterwards.
@@ -34,6 +39,13 @@ type Config struct {
 	// ConfirmWindow is how many publishes each producer may have
 	// unconfirmed (PerfTest's -c); 0 turns publisher confirms off.
 	ConfirmWindow int `json:"confirm_window"`
+	// Batch is, for SQS, the number of entries per SendMessageBatch and
+	// the MaxNumberOfMessages of each ReceiveMessage (1 to 10). Fewer go
+	// in a batch when Batch bodies would pass SQS's 256 KiB request limit.
+	Batch int `json:"batch,omitempty"`
+	// WaitSeconds is, for SQS, each ReceiveMessage's WaitTimeSeconds (long
+	// polling, 1 to 20).
+	WaitSeconds int `json:"wait_seconds,omitempty"`
 	// Prefetch is each consumer's basic.qos prefetch count; 0 is unlimited.
 	Prefetch int `json:"prefetch"`
 	// AutoAck consumes with no-ack (at-most-once).
@@ -74,10 +86,33 @@ type Config struct {
 // DefaultURL is RabbitMQ's (and Ferry's) guest login on loopback.
 const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
 
+// DefaultSQSURL is Ferry's SQS endpoint on loopback. A run in an SQS
+// protocol whose URL is still DefaultURL uses it instead.
+const DefaultSQSURL = "http://127.0.0.1:9324"
+
+// The protocols a run can speak.
+const (
+	// ProtocolAMQP is AMQP 0-9-1 (amqp091-go): publish with confirms,
+	// consume with a prefetch and acks.
+	ProtocolAMQP = "amqp"
+	// ProtocolSQSJSON is SQS's JSON protocol, through the AWS SDK for Go
+	// v2: SendMessageBatch, ReceiveMessage, DeleteMessageBatch.
+	ProtocolSQSJSON = "sqs-json"
+	// ProtocolSQSQuery is SQS's query protocol (form POSTs, XML answers),
+	// through this package's own small client: the same three actions.
+	ProtocolSQSQuery = "sqs-query"
+)
+
+// IsSQS reports whether the run speaks one of the SQS protocols.
+func (c *Config) IsSQS() bool {
+	return c.Protocol == ProtocolSQSJSON || c.Protocol == ProtocolSQSQuery
+}
+
 // Defaults returns a durable, confirmed, acknowledged 1+1 run of 10 s with
 // 1 KiB persistent messages: the case Ferry is built for.
 func Defaults() Config {
 	return Config{
+		Protocol:      ProtocolAMQP,
 		URL:           DefaultURL,
 		Queue:         "ferry-bench",
 		Durable:       true,
@@ -86,6 +121,8 @@ func Defaults() Config {
 		Size:          1024,
 		Persistent:    true,
 		ConfirmWindow: 64,
+		Batch:         10,
+		WaitSeconds:   1,
 		Prefetch:      100,
 		AckEvery:      1,
 		Duration:      10 * time.Second,
@@ -98,8 +135,26 @@ func Defaults() Config {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if _, err := url.Parse(c.URL); err != nil || c.URL == "" {
-		bad("url %q: not an AMQP URI", c.URL)
+	switch c.Protocol {
+	case "", ProtocolAMQP:
+		if _, err := url.Parse(c.URL); err != nil || c.URL == "" {
+			bad("url %q: not an AMQP URI", c.URL)
+		}
+	case ProtocolSQSJSON, ProtocolSQSQuery:
+		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("url %q: an SQS endpoint is http://host:port", c.RedactedURL())
+		}
+		if c.Size < sqsHeaderLen || c.Size > sqsMaxRequest {
+			bad("size %d: SQS bodies must be %d to %d bytes", c.Size, sqsHeaderLen, sqsMaxRequest)
+		}
+		if c.Batch < 1 || c.Batch > 10 {
+			bad("batch %d: SQS batches hold 1 to 10 entries", c.Batch)
+		}
+		if c.WaitSeconds < 1 || c.WaitSeconds > 20 {
+			bad("wait %d s: SQS long polling waits 1 to 20 seconds", c.WaitSeconds)
+		}
+	default:
+		bad("protocol %q: want %s, %s or %s", c.Protocol, ProtocolAMQP, ProtocolSQSJSON, ProtocolSQSQuery)
 	}
 	if c.Producers < 0 || c.Consumers < 0 || c.Producers+c.Consumers == 0 {
 		bad("producers %d, consumers %d: need at least one of either, none negative", c.Producers, c.Consumers)
@@ -107,18 +162,20 @@ func (c *Config) Validate() error {
 	if c.Size < HeaderSize {
 		bad("size %d: must be at least %d bytes, the header's size", c.Size, HeaderSize)
 	}
-	if c.ConfirmWindow < 0 {
-		bad("confirm window %d: must be 0 (off) or more", c.ConfirmWindow)
-	}
-	if c.Prefetch < 0 || c.Prefetch > 65535 {
-		bad("prefetch %d: must be 0 (unlimited) to 65535", c.Prefetch)
-	}
-	if c.AckEvery < 1 {
-		bad("ack every %d: must be 1 or more", c.AckEvery)
-	} else if !c.AutoAck && c.Prefetch > 0 && c.AckEvery > c.Prefetch {
-		// The consumer would wait for deliveries the broker holds back
-		// until it acks: a deadlock.
-		bad("ack every %d with prefetch %d: acking less often than the prefetch allows would stall", c.AckEvery, c.Prefetch)
+	if !c.IsSQS() { // confirms, prefetch and acks are AMQP's; SQS has its own
+		if c.ConfirmWindow < 0 {
+			bad("confirm window %d: must be 0 (off) or more", c.ConfirmWindow)
+		}
+		if c.Prefetch < 0 || c.Prefetch > 65535 {
+			bad("prefetch %d: must be 0 (unlimited) to 65535", c.Prefetch)
+		}
+		if c.AckEvery < 1 {
+			bad("ack every %d: must be 1 or more", c.AckEvery)
+		} else if !c.AutoAck && c.Prefetch > 0 && c.AckEvery > c.Prefetch {
+			// The consumer would wait for deliveries the broker holds back
+			// until it acks: a deadlock.
+			bad("ack every %d with prefetch %d: acking less often than the prefetch allows would stall", c.AckEvery, c.Prefetch)
+		}
 	}
 	if c.Rate < 0 {
 		bad("rate %v: must be 0 (unlimited) or more", c.Rate)

@@ -22,6 +22,9 @@ type consumer struct {
 	measureStart int64 // Unix ns; messages sent before it are warm-up
 	counts       *counters
 
+	sqs      sqsClient // SQS mode: set instead of the connection
+	queueURL string
+
 	conn       *amqp.Connection
 	ch         *amqp.Channel
 	deliveries <-chan amqp.Delivery
@@ -62,6 +65,9 @@ func (c *consumer) open() error {
 // what it has handled and closes its connection; deliveries it had not
 // handled go back to the queue.
 func (c *consumer) run(ctx context.Context, stop <-chan struct{}) error {
+	if c.sqs != nil {
+		return c.runSQS(ctx, stop)
+	}
 	defer c.conn.Close()
 	for {
 		select {
@@ -82,30 +88,8 @@ func (c *consumer) run(ctx context.Context, stop <-chan struct{}) error {
 
 // handle checks and records one delivery and acknowledges it when due.
 func (c *consumer) handle(d amqp.Delivery) error {
-	now := time.Now()
 	h, err := parseHeader(d.Body)
-	ours := err == nil && h.RunID == c.runID
-	if ours {
-		dup, known := c.ledger.observe(h.Producer, h.Seq)
-		ours = known
-		if dup {
-			c.dups++
-		}
-	}
-	if ours {
-		c.consumed++
-		c.counts.consumed.Add(1)
-		c.lastAt = now
-		ns := now.UnixNano()
-		if ns >= c.measureStart {
-			c.measured++
-		}
-		if h.SentNano >= c.measureStart {
-			c.latency.Record(ns - h.SentNano)
-		}
-	} else {
-		c.foreign++
-	}
+	c.record(time.Now(), h, err)
 	if c.cfg.AutoAck {
 		return nil
 	}
@@ -118,6 +102,33 @@ func (c *consumer) handle(d amqp.Delivery) error {
 		c.unacked = 0
 	}
 	return nil
+}
+
+// record checks one message (its header, or why it has none) against the
+// ledger and records its latency.
+func (c *consumer) record(now time.Time, h header, err error) {
+	ours := err == nil && h.RunID == c.runID
+	if ours {
+		dup, known := c.ledger.observe(h.Producer, h.Seq)
+		ours = known
+		if dup {
+			c.dups++
+		}
+	}
+	if !ours {
+		c.foreign++
+		return
+	}
+	c.consumed++
+	c.counts.consumed.Add(1)
+	c.lastAt = now
+	ns := now.UnixNano()
+	if ns >= c.measureStart {
+		c.measured++
+	}
+	if h.SentNano >= c.measureStart {
+		c.latency.Record(ns - h.SentNano)
+	}
 }
 
 // ackPending acknowledges, in one multiple ack, the deliveries handled

@@ -1,7 +1,11 @@
 // Package loadgen is Ferry's load tool: an AMQP 0-9-1 client, built on
 // github.com/rabbitmq/amqp091-go, that drives any AMQP broker (Ferry or
 // RabbitMQ) with producers and consumers and reports throughput, latency
-// and exactly how many messages were lost or duplicated. It is what
+// and exactly how many messages were lost or duplicated. With Protocol
+// sqs-json (the AWS SDK for Go v2) or sqs-query (a small form-POST client
+// of its own) it drives an SQS endpoint (Ferry, goaws) the same way: see
+// sqs.go for how a run maps onto SendMessageBatch, ReceiveMessage and
+// DeleteMessageBatch. It is what
 // `ferry bench` runs and what bench/compare.sh uses to put Ferry beside
 // RabbitMQ. It owns nothing in the broker and imports none of its packages,
 // so it measures Ferry only through the wire, as a user would.
@@ -28,7 +32,9 @@
 //	24      8     send time, Unix nanoseconds
 //	32      ...   padding
 //
-// All integers are big-endian, as AMQP's are.
+// All integers are big-endian, as AMQP's are. SQS bodies must be text, so
+// over SQS the 32 bytes travel base64-encoded (44 characters) at the start
+// of the body, padded with 'x' to Size.
 //
 // # Counting lost and duplicated messages exactly
 //

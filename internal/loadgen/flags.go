@@ -12,7 +12,8 @@ import (
 // Config to Run. Names follow PerfTest's meanings in long form.
 func RegisterFlags(fs *flag.FlagSet) *Config {
 	c := Defaults()
-	fs.StringVar(&c.URL, "url", c.URL, "broker `URI`")
+	fs.StringVar(&c.Protocol, "protocol", c.Protocol, "`protocol`: amqp, sqs-json (AWS SDK) or sqs-query (form POSTs, XML)")
+	fs.StringVar(&c.URL, "url", c.URL, "broker `URI`; for SQS the endpoint http://host:port (default "+DefaultSQSURL+"), KEY:SECRET@ to sign with")
 	fs.StringVar(&c.Queue, "queue", c.Queue, "queue `name`; empty for a server-named queue, deleted afterwards")
 	fs.BoolVar(&c.FreshQueue, "fresh-queue", c.FreshQueue, "use a new queue <queue>-<run id> and delete it afterwards")
 	fs.BoolVar(&c.Durable, "durable", c.Durable, "declare the queue durable")
@@ -22,6 +23,8 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.Var((*sizeFlag)(&c.Size), "size", "message body `size`: bytes, or with a unit (512B, 1KiB, 4k, 1MiB); 32 at least")
 	fs.BoolVar(&c.Persistent, "persistent", c.Persistent, "publish persistent messages (delivery mode 2)")
 	fs.IntVar(&c.ConfirmWindow, "confirm", c.ConfirmWindow, "publisher confirms: at most `N` unconfirmed per producer; 0 turns confirms off")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "SQS: entries per SendMessageBatch and MaxNumberOfMessages per ReceiveMessage, 1 to 10")
+	fs.IntVar(&c.WaitSeconds, "wait-seconds", c.WaitSeconds, "SQS: WaitTimeSeconds of each ReceiveMessage (long polling), 1 to 20")
 	fs.IntVar(&c.Prefetch, "prefetch", c.Prefetch, "consumer prefetch (basic.qos); 0 is unlimited")
 	fs.BoolVar(&c.AutoAck, "auto-ack", c.AutoAck, "consume without acknowledgements (at-most-once)")
 	fs.IntVar(&c.AckEvery, "multi-ack", c.AckEvery, "acknowledge every `N` deliveries at once (multiple=true); 1 acks each")

@@ -28,6 +28,9 @@ type producer struct {
 	measureStart int64 // Unix ns; earlier publishes are warm-up
 	counts       *counters
 
+	sqs      sqsClient // SQS mode: set instead of the connection
+	queueURL string
+
 	conn     *amqp.Connection
 	ch       *amqp.Channel
 	confirms chan amqp.Confirmation // nil without confirms
@@ -71,6 +74,9 @@ func (p *producer) open() error {
 // run publishes until the quota is out, stop closes or ctx ends, then
 // waits (at most DrainTimeout) for the confirms still outstanding.
 func (p *producer) run(ctx context.Context, stop <-chan struct{}) error {
+	if p.sqs != nil {
+		return p.runSQS(ctx, stop)
+	}
 	defer p.conn.Close()
 	body := make([]byte, p.cfg.Size)
 	msg := amqp.Publishing{Body: body, DeliveryMode: amqp.Transient}
@@ -251,9 +257,10 @@ func (p *producer) onReturn(r amqp.Return) {
 }
 
 // accepted returns the sequence numbers the broker took responsibility
-// for: acked and not returned, or without confirms every one sent.
+// for: acked and not returned, or without confirms every one sent. Over
+// SQS, the entries a batch's answer listed as successful.
 func (p *producer) accepted() seqSet {
-	if p.confirms == nil {
+	if p.confirms == nil && p.sqs == nil {
 		all := seqSet{}
 		for seq := range p.sent {
 			all.add(seq)

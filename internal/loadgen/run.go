@@ -21,6 +21,9 @@ import (
 // returns (and writes) what was measured, with the error. If it fails
 // before the first message (no broker, a bad queue), it writes nothing.
 func Run(ctx context.Context, cfg Config, w io.Writer) (Result, error) {
+	if cfg.IsSQS() && cfg.URL == DefaultURL {
+		cfg.URL = DefaultSQSURL
+	}
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("loadgen: %w", err)
 	}
@@ -43,6 +46,7 @@ type runner struct {
 	runID        uint64
 	begin        time.Time
 	queue        string
+	queueURL     string // SQS mode: the queue's URL
 	counts       counters
 	ledger       *ledger
 	producers    []*producer
@@ -53,21 +57,18 @@ type runner struct {
 func (r *runner) run(parent context.Context) (res Result, err error) {
 	cfg := &r.cfg
 	r.ledger = newLedger(cfg.Producers)
-	setupConn, setupCh, err := openChannel(cfg, "setup")
-	if err != nil {
-		return r.result(0, false), fmt.Errorf("loadgen: %w", err)
+	setup := r.setupAMQP
+	if cfg.IsSQS() {
+		setup = r.setupSQS
 	}
-	defer setupConn.Close()
-	queue, owned, err := declareQueue(setupCh, cfg, r.runID)
+	queue, teardown, err := setup(parent)
 	if err != nil {
 		return r.result(0, false), fmt.Errorf("loadgen: %w", err)
 	}
 	r.queue = queue
 	defer func() {
 		r.closeAll()
-		if owned {
-			err = errors.Join(err, deleteQueue(setupCh, queue))
-		}
+		err = errors.Join(err, teardown())
 	}()
 
 	ctx, cancel := context.WithCancelCause(parent)
@@ -78,7 +79,7 @@ func (r *runner) run(parent context.Context) (res Result, err error) {
 	// A publish blocked on a full socket does not watch ctx; closing the
 	// connections is what unblocks it.
 	defer context.AfterFunc(ctx, r.closeAll)()
-	r.log.Info("load run starting", "queue", queue, "producers", cfg.Producers, "consumers", cfg.Consumers,
+	r.log.Info("load run starting", "protocol", cfg.Protocol, "queue", queue, "producers", cfg.Producers, "consumers", cfg.Consumers,
 		"size", cfg.Size, "confirm", cfg.ConfirmWindow, "rate", cfg.Rate, "duration", cfg.Duration, "count", cfg.Count)
 
 	t0 := time.Now()
@@ -138,6 +139,29 @@ func (r *runner) run(parent context.Context) (res Result, err error) {
 	return res, nil
 }
 
+// setupAMQP declares the run's queue on a connection of its own, and
+// returns its name and the teardown that deletes it (if the run owns it)
+// and closes that connection.
+func (r *runner) setupAMQP(context.Context) (string, func() error, error) {
+	setupConn, setupCh, err := openChannel(&r.cfg, "setup")
+	if err != nil {
+		return "", nil, err
+	}
+	queue, owned, err := declareQueue(setupCh, &r.cfg, r.runID)
+	if err != nil {
+		_ = setupConn.Close()
+		return "", nil, err
+	}
+	teardown := func() error {
+		defer setupConn.Close()
+		if owned {
+			return deleteQueue(setupCh, queue)
+		}
+		return nil
+	}
+	return queue, teardown, nil
+}
+
 // openAll connects the consumers first, so that they are consuming before
 // the first message is published.
 func (r *runner) openAll() error {
@@ -145,7 +169,7 @@ func (r *runner) openAll() error {
 		c := &consumer{name: fmt.Sprintf("consumer %d", i), cfg: &r.cfg, runID: r.runID,
 			queue: r.queue, ledger: r.ledger, counts: &r.counts}
 		r.consumers = append(r.consumers, c)
-		if err := c.open(); err != nil {
+		if err := r.open(&c.sqs, &c.queueURL, c.open); err != nil {
 			return err
 		}
 	}
@@ -153,10 +177,24 @@ func (r *runner) openAll() error {
 		p := &producer{id: uint32(i), name: fmt.Sprintf("producer %d", i), cfg: &r.cfg, runID: r.runID,
 			queue: r.queue, counts: &r.counts}
 		r.producers = append(r.producers, p)
-		if err := p.open(); err != nil {
+		if err := r.open(&p.sqs, &p.queueURL, p.open); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// open connects one producer or consumer: over AMQP with openAMQP, over
+// SQS by giving it a client of its own and the queue's URL.
+func (r *runner) open(client *sqsClient, queueURL *string, openAMQP func() error) error {
+	if !r.cfg.IsSQS() {
+		return openAMQP()
+	}
+	c, err := newSQSClient(&r.cfg)
+	if err != nil {
+		return err
+	}
+	*client, *queueURL = c, r.queueURL
 	return nil
 }
 

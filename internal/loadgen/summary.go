@@ -86,6 +86,16 @@ func writeSummary(w io.Writer, res Result) error {
 
 // loadLine describes the message and delivery settings in a few words.
 func loadLine(c Config) string {
+	if c.IsSQS() {
+		parts := []string{fmtBytes(c.Size), c.Protocol,
+			fmt.Sprintf("SendMessageBatch of %d", sqsBatchLen(&c)),
+			fmt.Sprintf("ReceiveMessage of %d waiting %d s", sqsBatchLen(&c), c.WaitSeconds),
+			"DeleteMessageBatch"}
+		if c.Rate > 0 {
+			parts = append(parts, fmt.Sprintf("rate %s msg/s", fmtRate(c.Rate)))
+		}
+		return strings.Join(parts, ", ")
+	}
 	parts := []string{fmtBytes(c.Size)}
 	if c.Persistent {
 		parts[0] += " persistent"

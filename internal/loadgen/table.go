@@ -9,10 +9,13 @@ import (
 )
 
 // WriteComparison prints results as one markdown table, grouped by
-// scenario in the order they first appear: a row per broker, and a ratio
-// row contender ÷ baseline where both ran. Throughput ratios above 1 and
-// latency ratios below 1 favour the contender. A broker that has no
-// result for a scenario gets a "not run" row, so a missing run is visible.
+// scenario in the order they first appear: a row per broker, each but the
+// baseline's followed by a ratio row broker ÷ baseline. Throughput ratios
+// above 1 and latency ratios below 1 favour the broker over the baseline.
+// baseline may list several labels, comma-separated (rabbitmq,goaws): a
+// scenario's baseline is the first of them with a result there. The
+// baseline and the contender get a "not run" row where they have no
+// result, so a missing run is visible.
 func WriteComparison(w io.Writer, results []Result, baseline, contender string) error {
 	var b strings.Builder
 	b.WriteString("| scenario | broker | publish msg/s | consume msg/s | p50 latency | p99 latency | lost | dup |\n")
@@ -23,23 +26,40 @@ func WriteComparison(w io.Writer, results []Result, baseline, contender string) 
 			scenarios = append(scenarios, r.Scenario)
 		}
 	}
+	baselines := strings.Split(baseline, ",")
 	for _, sc := range scenarios {
-		brokers := []string{baseline, contender}
 		byBroker := map[string]*Result{}
+		var seen []string
 		for i := range results {
 			r := &results[i]
 			if r.Scenario != sc {
 				continue
 			}
 			byBroker[r.Broker] = r
-			if !slices.Contains(brokers, r.Broker) {
-				brokers = append(brokers, r.Broker)
+			if !slices.Contains(seen, r.Broker) {
+				seen = append(seen, r.Broker)
 			}
 		}
+		base := baselines[0]
+		for _, bl := range baselines {
+			if byBroker[bl] != nil {
+				base = bl
+				break
+			}
+		}
+		brokers := []string{base, contender}
+		for _, br := range seen {
+			if !slices.Contains(brokers, br) {
+				brokers = append(brokers, br)
+			}
+		}
+		baseRes := byBroker[base]
 		for _, br := range brokers {
 			r := byBroker[br]
 			if r == nil {
-				fmt.Fprintf(&b, "| %s | %s | not run | | | | | |\n", sc, br)
+				if br == base || br == contender {
+					fmt.Fprintf(&b, "| %s | %s | not run | | | | | |\n", sc, br)
+				}
 				continue
 			}
 			lost := fmtCount(r.Lost)
@@ -50,14 +70,13 @@ func WriteComparison(w io.Writer, results []Result, baseline, contender string) 
 				fmtRate(r.Publish.MsgsPerSec), fmtRate(r.Consume.MsgsPerSec),
 				latencyCell(r.Latency.P50, r.Latency.Count), latencyCell(r.Latency.P99, r.Latency.Count),
 				lost, fmtCount(r.Duplicates))
-		}
-		base, cont := byBroker[baseline], byBroker[contender]
-		if base != nil && cont != nil {
-			fmt.Fprintf(&b, "| %s | %s ÷ %s | %s | %s | %s | %s | | |\n", sc, contender, baseline,
-				ratio(cont.Publish.MsgsPerSec, base.Publish.MsgsPerSec),
-				ratio(cont.Consume.MsgsPerSec, base.Consume.MsgsPerSec),
-				ratio(float64(cont.Latency.P50), float64(base.Latency.P50)),
-				ratio(float64(cont.Latency.P99), float64(base.Latency.P99)))
+			if br != base && baseRes != nil {
+				fmt.Fprintf(&b, "| %s | %s ÷ %s | %s | %s | %s | %s | | |\n", sc, br, base,
+					ratio(r.Publish.MsgsPerSec, baseRes.Publish.MsgsPerSec),
+					ratio(r.Consume.MsgsPerSec, baseRes.Consume.MsgsPerSec),
+					ratio(float64(r.Latency.P50), float64(baseRes.Latency.P50)),
+					ratio(float64(r.Latency.P99), float64(baseRes.Latency.P99)))
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())

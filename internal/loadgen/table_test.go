@@ -40,3 +40,44 @@ func TestWriteComparison(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteComparisonSeveralBaselines is the SQS part of compare.sh: the
+// baseline is goaws where RabbitMQ did not run, and every other broker
+// gets its ratio row.
+func TestWriteComparisonSeveralBaselines(t *testing.T) {
+	rabbit := sampleResult()
+	ferryA := sampleResult()
+	ferryA.Broker = "ferry"
+	goaws := sampleResult()
+	goaws.Scenario, goaws.Broker = "d", "goaws"
+	ferryQuery := goaws
+	ferryQuery.Broker = "ferry"
+	ferryQuery.Publish = throughputOf(300_000, 10*time.Second, 1024)
+	ferryJSON := goaws
+	ferryJSON.Broker = "ferry (json)"
+	ferryJSON.Publish = throughputOf(200_000, 10*time.Second, 1024)
+
+	var b bytes.Buffer
+	if err := WriteComparison(&b, []Result{rabbit, ferryA, goaws, ferryQuery, ferryJSON}, "rabbitmq,goaws", "ferry"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	want := []string{
+		"| a | rabbitmq | 10,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| a | ferry | 10,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| a | ferry ÷ rabbitmq | 1.00× | 1.00× | 1.00× | 1.00× | | |",
+		"| d | goaws | 10,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| d | ferry | 30,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| d | ferry ÷ goaws | 3.00× | 1.00× | 1.00× | 1.00× | | |",
+		"| d | ferry (json) | 20,000 | 9,900 | 500µs | 990µs | 0 | 1 |",
+		"| d | ferry (json) ÷ goaws | 2.00× | 1.00× | 1.00× | 1.00× | | |",
+	}
+	if len(lines) != len(want)+2 {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want)+2, b.String())
+	}
+	for i := range want {
+		if lines[i+2] != want[i] {
+			t.Errorf("line %d:\n got %s\nwant %s", i+2, lines[i+2], want[i])
+		}
+	}
+}
