@@ -287,26 +287,39 @@ func handleFor(name, h string) (receipt, error) {
 // deleteOne deletes the message of handle h from queue name, once the
 // removal is durable. A stale handle does nothing (see receipt).
 func (s *Server) deleteOne(name, h string) error {
-	rh, err := handleFor(name, h)
+	wait, err := s.startDelete(name, h)
 	if err != nil {
 		return err
+	}
+	return wait()
+}
+
+// startDelete removes the message of handle h and returns a func that
+// waits until the removal is durable; a batch starts every entry first,
+// so one fsync covers them all. The ack names the receive the handle came
+// from (queue.Lease): a stale handle, whose message was received again
+// since, does not delete the newer receive's message.
+func (s *Server) startDelete(name, h string) (func() error, error) {
+	rh, err := handleFor(name, h)
+	if err != nil {
+		return nil, err
 	}
 	q, err := s.b.Queue(broker.DefaultVHost, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stored := make(chan error, 1)
-	err = q.Ack(rh.owner, rh.id, s.b.Now(), func(err error) { stored <- err })
+	err = q.AckLease(rh.owner, queue.Lease{ID: rh.id, Delivery: rh.deliveries}, s.b.Now(), func(err error) { stored <- err })
 	switch {
 	case errors.Is(err, queue.ErrUnknownDelivery):
-		return nil
+		return func() error { return nil }, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
 	s.mu.Lock()
 	delete(s.firstRecv, msgKey{name, rh.id})
 	s.mu.Unlock()
-	return <-stored
+	return func() error { return <-stored }, nil
 }
 
 func (s *Server) deleteMessage(r *request) (map[string]any, error) {
@@ -331,9 +344,18 @@ func (s *Server) deleteMessageBatch(r *request) (map[string]any, error) {
 		return nil, err
 	}
 	ok, failed := []any{}, []any{}
+	waits := make([]func() error, len(entries))
+	errs := make([]error, len(entries))
 	for i, e := range entries {
 		h, _ := e["ReceiptHandle"].(string)
-		if err := s.deleteOne(qi.Name, h); err != nil {
+		waits[i], errs[i] = s.startDelete(qi.Name, h)
+	}
+	for i := range entries {
+		err := errs[i]
+		if err == nil {
+			err = waits[i]()
+		}
+		if err != nil {
 			failed = append(failed, failedEntry(ids[i], err))
 			continue
 		}
@@ -363,7 +385,7 @@ func (s *Server) changeOne(name, h string, params map[string]any) error {
 	if vis > 0 {
 		d = time.Duration(vis) * time.Second
 	}
-	err = q.ChangeVisibility(rh.owner, rh.id, d, s.b.Now())
+	err = q.ChangeLeaseVisibility(rh.owner, queue.Lease{ID: rh.id, Delivery: rh.deliveries}, d, s.b.Now())
 	if errors.Is(err, queue.ErrUnknownDelivery) {
 		return fail(errMessageNotInflight, "Message does not exist or is not available for visibility timeout change.")
 	}

@@ -12,7 +12,20 @@ import (
 
 // sendOne validates and stores one message in queue qi and returns its
 // result members (MessageId, MD5s, SequenceNumber).
+// sendOne publishes one message and waits until it is stored.
 func (s *Server) sendOne(r *request, qi broker.QueueInfo, params map[string]any) (map[string]any, error) {
+	wait, err := s.startSend(r, qi, params)
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// startSend checks and publishes one message and returns a func that
+// waits until it is stored and gives the answer. A batch starts every
+// entry before it waits for any, so one group commit (one fsync) can
+// store the whole batch.
+func (s *Server) startSend(r *request, qi broker.QueueInfo, params map[string]any) (func() (map[string]any, error), error) {
 	body, ok := params["MessageBody"].(string)
 	if !ok {
 		if _, given := params["MessageBody"]; given {
@@ -87,20 +100,22 @@ func (s *Server) sendOne(r *request, qi broker.QueueInfo, params map[string]any)
 	if err != nil {
 		return nil, err
 	}
-	if err := <-stored; err != nil {
-		return nil, err
-	}
-	out := map[string]any{"MessageId": o.id, "MD5OfMessageBody": md5Hex([]byte(body))}
-	if len(attrs) > 0 {
-		out["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
-	}
-	if len(sys) > 0 {
-		out["MD5OfMessageSystemAttributes"] = md5OfAttributes(sys)
-	}
-	if fifo {
-		out["SequenceNumber"] = sequenceNumber(res.ID)
-	}
-	return out, nil
+	return func() (map[string]any, error) {
+		if err := <-stored; err != nil {
+			return nil, err
+		}
+		out := map[string]any{"MessageId": o.id, "MD5OfMessageBody": md5Hex([]byte(body))}
+		if len(attrs) > 0 {
+			out["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
+		}
+		if len(sys) > 0 {
+			out["MD5OfMessageSystemAttributes"] = md5OfAttributes(sys)
+		}
+		if fifo {
+			out["SequenceNumber"] = sequenceNumber(res.ID)
+		}
+		return out, nil
+	}, nil
 }
 
 // sequenceNumber writes an engine message id as SQS writes sequence
@@ -181,8 +196,17 @@ func (s *Server) sendMessageBatch(r *request) (map[string]any, error) {
 		return nil, fail(errBatchRequestTooLong, "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", limit, total)
 	}
 	ok, failed := []any{}, []any{}
+	waits := make([]func() (map[string]any, error), len(entries))
+	errs := make([]error, len(entries))
 	for i, e := range entries {
-		res, err := s.sendOne(r, qi, e)
+		waits[i], errs[i] = s.startSend(r, qi, e)
+	}
+	for i := range entries {
+		var res map[string]any
+		err := errs[i]
+		if err == nil {
+			res, err = waits[i]()
+		}
 		if err != nil {
 			failed = append(failed, failedEntry(ids[i], err))
 			continue
