@@ -211,3 +211,28 @@ func TestReadAtBadPositions(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAtAroundReadAhead reads records whose payloads end just inside,
+// exactly at and just past what ReadAt takes in its first read, from the
+// file (after Sync), last in their segment and not.
+func TestReadAtAroundReadAhead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	l := openLog(t, t.TempDir(), Options{FS: OSFS, SegmentSize: 1 << 20})
+	var want []rec
+	for i, n := range []int{readAhead - 1, readAhead, readAhead + 1, 3 * readAhead, 10, readAhead + 1} {
+		p := payloadFor(rng, i, n)
+		pos, err := l.Append(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, rec{pos, p})
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range want {
+		if got, err := l.ReadAt(r.pos); err != nil || !bytes.Equal(got, r.payload) {
+			t.Fatalf("ReadAt %v: %d bytes, %v", r, len(got), err)
+		}
+	}
+}
