@@ -85,6 +85,33 @@ func TestQueueDeleteCancelsConsumers(t *testing.T) {
 	must(t, err)
 }
 
+// TestQueueDeletedElsewhereCancelsConsumers: a queue deleted not over
+// AMQP (the admin API, x-expires) cancels its AMQP consumers too.
+func TestQueueDeletedElsewhereCancelsConsumers(t *testing.T) {
+	e := start(t)
+	_, ch := e.channel()
+	declare(t, ch, "doomed-elsewhere")
+	cancels := ch.NotifyCancel(make(chan string, 1))
+	msgs, err := ch.Consume("doomed-elsewhere", "victim", false, false, false, false, nil)
+	must(t, err)
+	if _, err := e.broker.DeleteQueue("/", "doomed-elsewhere", false, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case tag := <-cancels:
+		if tag != "victim" {
+			t.Fatalf("cancelled tag %q", tag)
+		}
+	case <-time.After(hangGuard): // a hang guard, not a timing assertion
+		t.Fatal("no basic.cancel after the queue was deleted")
+	}
+	if _, ok := <-msgs; ok {
+		t.Fatal("delivery channel still open")
+	}
+	// The channel goes on.
+	declare(t, ch, "after")
+}
+
 func TestQueueDeleteIfUnusedIfEmptyAndPurge(t *testing.T) {
 	e := start(t)
 	c, ch := e.channel()

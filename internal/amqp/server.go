@@ -111,6 +111,11 @@ func NewServer(cfg Config) *Server {
 	s.logger = s.logger.With(slog.String("component", "amqp"))
 	s.reg.init()
 	s.initAlarms()
+	if s.broker != nil {
+		// Consumers of a queue deleted elsewhere (admin API, x-expires)
+		// hear of it as of one deleted over AMQP.
+		s.broker.OnQueueDeleted(s.queueDeleted)
+	}
 	return s
 }
 

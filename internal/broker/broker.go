@@ -51,6 +51,9 @@ type Broker struct {
 	policies []compiledPolicy  // guarded by mu
 
 	deadDropped atomic.Uint64 // dead messages dropped by rule (no target)
+
+	hookMu  sync.Mutex
+	deleted []func(vhost, name string, q *queue.Queue) // OnQueueDeleted; guarded by hookMu
 }
 
 // vhost is one virtual host's queues and exchanges.

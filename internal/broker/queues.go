@@ -257,6 +257,12 @@ func (b *Broker) deleteQueue(vhostName, name string, self *entry, ifUnused, ifEm
 // already gone, so the next New removes the log.
 func (b *Broker) dropQueue(e *entry, self bool) {
 	b.stopWorker(e, self)
+	b.hookMu.Lock()
+	hooks := b.deleted
+	b.hookMu.Unlock()
+	for _, h := range hooks {
+		h(e.def.VHost, e.def.Name, e.q)
+	}
 	if err := e.q.Close(); err != nil {
 		b.logger.Error("closing a deleted queue", slog.String("queue", e.def.Name), slog.Any("err", err))
 	}
@@ -311,4 +317,15 @@ func (b *Broker) Publish(vhostName, name string, m *message.Message, done func(e
 		return fromQueue(err, "cannot publish to queue '%s' in vhost '%s'", name, vhostName)
 	}
 	return nil
+}
+
+// OnQueueDeleted registers fn to run after a queue is deleted, however it
+// went (a front end's delete, the admin API, x-expires, an exclusive
+// owner's exit, a deleted vhost), so that every front end can tell its
+// consumers of that queue. fn may run with the broker's lock held: it
+// must not call the broker.
+func (b *Broker) OnQueueDeleted(fn func(vhost, name string, q *queue.Queue)) {
+	b.hookMu.Lock()
+	defer b.hookMu.Unlock()
+	b.deleted = append(slices.Clip(b.deleted), fn)
 }
