@@ -26,18 +26,32 @@
 //   - A consumer with Prefetch n and n unacked deliveries gets nothing more
 //     until one of them is settled or released.
 //   - No-ack consumers and no-ack gets remove a message as it is handed out.
-//   - The log records Enqueue on publish; Ack on ack, nack without requeue,
-//     no-ack delivery and purge; Requeue with the delivery count on every
-//     return. Deliveries themselves are not logged: after a crash a message
+//   - The log records Enqueue on publish (with its due time, expiry and
+//     group); Ack on ack, no-ack delivery, purge and Delete; Requeue with
+//     the delivery count (and the end of its retry delay) on every return;
+//     DeadLetter with the reason once a dead message reached its target;
+//     Dedup for a deduplication id, acked when its window ends. Deliveries themselves are not logged: after a crash a message
 //     comes back with the count of its last return. Close returns every
 //     lease first, so a clean restart keeps the counts exactly.
 //
 // # Memory
 //
-// A ready message costs 24 bytes (readyEntry: ID, enqueue time, size,
-// delivery count) in a chunked FIFO, or in a small min-heap when it was
-// returned; its body stays in the log and is read at delivery. A leased
-// message costs a pooled lease and a map entry.
+// A ready message costs 40 bytes (readyEntry: ID, enqueue time, expiry,
+// group, size, delivery count) in a chunked FIFO, or in a small min-heap
+// when it was returned; its body stays in the log and is read at
+// delivery. A delayed message costs 8 bytes more in a heap by due time. A
+// leased message costs a pooled lease and a map entry.
+//
+// # Retries, limits and dead letters
+//
+// Policy (policy.go) adds retries with backoff, a delivery limit, TTLs,
+// delays, length limits, deduplication and FIFO groups; each is a command
+// like the rest, and time-driven work (due delays, expiries, lease and
+// consumer timeouts, forgetting dedup ids) happens in Tick, which the
+// broker calls at NextDeadline. A message that dies goes through two
+// steps (dead.go), so that it leaves this log only once its dead-letter
+// target has stored it. Nack without requeue is such a death (reason
+// rejected).
 //
 // # Locking
 //
