@@ -87,27 +87,14 @@ func parseExpiration(s string) (time.Duration, string) {
 	return time.Duration(n) * time.Millisecond, ""
 }
 
+// anyInt reads an integer header of any width, or a decimal string (as
+// the delayed-message plugin accepts x-delay).
 func anyInt(v any) (int64, bool) {
-	switch v := v.(type) {
-	case int8:
-		return int64(v), true
-	case uint8:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case int32:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	case int64:
-		return v, true
-	case string:
-		n, err := strconv.ParseInt(v, 10, 64)
+	if s, ok := v.(string); ok {
+		n, err := strconv.ParseInt(s, 10, 64)
 		return n, err == nil
 	}
-	return 0, false
+	return message.Int64(v)
 }
 
 func anyString(v any) string {

@@ -168,21 +168,6 @@ func tableString(t message.Table, key string) string {
 // the header itself).
 func tableInt(t message.Table, key string) int64 {
 	v, _ := t.Get(key)
-	switch v := v.(type) {
-	case int8:
-		return int64(v)
-	case uint8:
-		return int64(v)
-	case int16:
-		return int64(v)
-	case uint16:
-		return int64(v)
-	case int32:
-		return int64(v)
-	case uint32:
-		return int64(v)
-	case int64:
-		return v
-	}
-	return 0
+	n, _ := message.Int64(v)
+	return n
 }

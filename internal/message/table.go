@@ -157,3 +157,26 @@ func readTable(src []byte, depth int) (Table, int, error) {
 	}
 	return t, 4 + int(size), nil
 }
+
+// Int64 returns v as an int64 if it is one of a table's integer types
+// (int8 to int64, uint8 to uint32): how a header such as x-delay or a
+// count reads whatever width the publisher's client chose.
+func Int64(v any) (int64, bool) {
+	switch v := v.(type) {
+	case int8:
+		return int64(v), true
+	case uint8:
+		return int64(v), true
+	case int16:
+		return int64(v), true
+	case uint16:
+		return int64(v), true
+	case int32:
+		return int64(v), true
+	case uint32:
+		return int64(v), true
+	case int64:
+		return v, true
+	}
+	return 0, false
+}

@@ -325,3 +325,17 @@ func nestedArrays(depth int) []byte {
 func appendSize(b []byte, n int) []byte {
 	return append(b, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
+
+func TestInt64(t *testing.T) {
+	for _, v := range []any{int8(-5), uint8(5), int16(-5), uint16(5), int32(-5), uint32(5), int64(-5)} {
+		n, ok := Int64(v)
+		if !ok || (n != 5 && n != -5) {
+			t.Errorf("Int64(%T %v) = %d, %v", v, v, n, ok)
+		}
+	}
+	for _, v := range []any{"5", 5.0, float32(5), true, nil, []byte("5")} {
+		if _, ok := Int64(v); ok {
+			t.Errorf("Int64(%T %v) accepted", v, v)
+		}
+	}
+}

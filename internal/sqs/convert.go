@@ -134,7 +134,7 @@ func messageAttributes(m *message.Message) map[string]attrValue {
 		case bool:
 			a = attrValue{DataType: "String", StringValue: strconv.FormatBool(v)}
 		case int8, uint8, int16, uint16, int32, uint32, int64:
-			n, _ := anyInt64(v)
+			n, _ := message.Int64(v)
 			a = attrValue{DataType: "Number", StringValue: strconv.FormatInt(n, 10)}
 		case float32:
 			a = attrValue{DataType: "Number", StringValue: strconv.FormatFloat(float64(v), 'g', -1, 32)}
@@ -160,26 +160,6 @@ func messageAttributes(m *message.Message) map[string]attrValue {
 		out[f.Key] = a
 	}
 	return out
-}
-
-func anyInt64(v any) (int64, bool) {
-	switch v := v.(type) {
-	case int8:
-		return int64(v), true
-	case uint8:
-		return int64(v), true
-	case int16:
-		return int64(v), true
-	case uint16:
-		return int64(v), true
-	case int32:
-		return int64(v), true
-	case uint32:
-		return int64(v), true
-	case int64:
-		return v, true
-	}
-	return 0, false
 }
 
 // decimalText writes an AMQP decimal in plain decimal notation.
@@ -219,7 +199,7 @@ func headerInt(m *message.Message, k string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return anyInt64(v)
+	return message.Int64(v)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
