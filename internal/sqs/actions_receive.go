@@ -343,25 +343,14 @@ func (s *Server) deleteMessageBatch(r *request) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, failed := []any{}, []any{}
-	waits := make([]func() error, len(entries))
-	errs := make([]error, len(entries))
-	for i, e := range entries {
+	return runBatch(entries, ids, func(e map[string]any) (func() (map[string]any, error), error) {
 		h, _ := e["ReceiptHandle"].(string)
-		waits[i], errs[i] = s.startDelete(qi.Name, h)
-	}
-	for i := range entries {
-		err := errs[i]
-		if err == nil {
-			err = waits[i]()
-		}
+		wait, err := s.startDelete(qi.Name, h)
 		if err != nil {
-			failed = append(failed, failedEntry(ids[i], err))
-			continue
+			return nil, err
 		}
-		ok = append(ok, map[string]any{"Id": ids[i]})
-	}
-	return map[string]any{"Successful": ok, "Failed": failed}, nil
+		return func() (map[string]any, error) { return nil, wait() }, nil
+	}), nil
 }
 
 // changeOne changes the visibility of the message of handle h.
@@ -413,14 +402,9 @@ func (s *Server) changeMessageVisibilityBatch(r *request) (map[string]any, error
 	if err != nil {
 		return nil, err
 	}
-	ok, failed := []any{}, []any{}
-	for i, e := range entries {
+	return runBatch(entries, ids, func(e map[string]any) (func() (map[string]any, error), error) {
 		h, _ := e["ReceiptHandle"].(string)
-		if err := s.changeOne(qi.Name, h, e); err != nil {
-			failed = append(failed, failedEntry(ids[i], err))
-			continue
-		}
-		ok = append(ok, map[string]any{"Id": ids[i]})
-	}
-	return map[string]any{"Successful": ok, "Failed": failed}, nil
+		err := s.changeOne(qi.Name, h, e)
+		return func() (map[string]any, error) { return nil, err }, nil
+	}), nil
 }

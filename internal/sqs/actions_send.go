@@ -171,6 +171,36 @@ func batchEntries(r *request) ([]map[string]any, []string, error) {
 	return entries, ids, nil
 }
 
+// runBatch runs a batch action: start begins one entry and returns a
+// func that waits for its answer. Every entry is started before any is
+// waited for, so that one group commit (one fsync) serves the batch. A
+// failed entry is listed under Failed and the others go on, as in SQS.
+func runBatch(entries []map[string]any, ids []string, start func(map[string]any) (func() (map[string]any, error), error)) map[string]any {
+	waits := make([]func() (map[string]any, error), len(entries))
+	errs := make([]error, len(entries))
+	for i, e := range entries {
+		waits[i], errs[i] = start(e)
+	}
+	ok, failed := []any{}, []any{}
+	for i := range entries {
+		var res map[string]any
+		err := errs[i]
+		if err == nil {
+			res, err = waits[i]()
+		}
+		if err != nil {
+			failed = append(failed, failedEntry(ids[i], err))
+			continue
+		}
+		if res == nil {
+			res = map[string]any{}
+		}
+		res["Id"] = ids[i]
+		ok = append(ok, res)
+	}
+	return map[string]any{"Successful": ok, "Failed": failed}
+}
+
 // failedEntry is one BatchResultErrorEntry.
 func failedEntry(id string, err error) map[string]any {
 	ae := toAPIError(err)
@@ -195,24 +225,7 @@ func (s *Server) sendMessageBatch(r *request) (map[string]any, error) {
 	if limit := max(defaultMaxMsgSize, maxMessageSize(qi.Args)); total > limit {
 		return nil, fail(errBatchRequestTooLong, "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", limit, total)
 	}
-	ok, failed := []any{}, []any{}
-	waits := make([]func() (map[string]any, error), len(entries))
-	errs := make([]error, len(entries))
-	for i, e := range entries {
-		waits[i], errs[i] = s.startSend(r, qi, e)
-	}
-	for i := range entries {
-		var res map[string]any
-		err := errs[i]
-		if err == nil {
-			res, err = waits[i]()
-		}
-		if err != nil {
-			failed = append(failed, failedEntry(ids[i], err))
-			continue
-		}
-		res["Id"] = ids[i]
-		ok = append(ok, res)
-	}
-	return map[string]any{"Successful": ok, "Failed": failed}, nil
+	return runBatch(entries, ids, func(e map[string]any) (func() (map[string]any, error), error) {
+		return s.startSend(r, qi, e)
+	}), nil
 }

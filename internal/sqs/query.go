@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -296,42 +297,33 @@ func writeXMLMembers(b *bytes.Buffer, action string, m map[string]any) {
 				writeXMLElement(b, action, name, v)
 				continue
 			}
-			keyName := "Name"
-			if k == "Tags" {
-				keyName = "Key"
-			}
-			mk := make([]string, 0, len(v))
-			for x := range v {
-				mk = append(mk, x)
-			}
-			slices.Sort(mk)
-			for _, x := range mk {
-				fmt.Fprintf(b, "<%s><%s>", name, keyName)
-				xml.EscapeText(b, []byte(x))
-				fmt.Fprintf(b, "</%s>", keyName)
-				writeXMLElement(b, action, "Value", v[x])
-				fmt.Fprintf(b, "</%s>", name)
-			}
+			writeXMLEntries(b, action, name, k, v)
 		case map[string]string:
-			keyName := "Name"
-			if k == "Tags" {
-				keyName = "Key"
+			m := make(map[string]any, len(v))
+			for x, y := range v {
+				m[x] = y
 			}
-			mk := make([]string, 0, len(v))
-			for x := range v {
-				mk = append(mk, x)
-			}
-			slices.Sort(mk)
-			for _, x := range mk {
-				fmt.Fprintf(b, "<%s><%s>", name, keyName)
-				xml.EscapeText(b, []byte(x))
-				fmt.Fprintf(b, "</%s><Value>", keyName)
-				xml.EscapeText(b, []byte(v[x]))
-				fmt.Fprintf(b, "</Value></%s>", name)
-			}
+			writeXMLEntries(b, action, name, k, m)
 		default:
 			writeXMLElement(b, action, name, v)
 		}
+	}
+}
+
+// writeXMLEntries writes map v (member k) as SQS writes a map: one
+// element name per entry, holding the entry's key (<Key> for Tags, <Name>
+// otherwise) and its <Value>, sorted by key.
+func writeXMLEntries(b *bytes.Buffer, action, name, k string, v map[string]any) {
+	keyName := "Name"
+	if k == "Tags" {
+		keyName = "Key"
+	}
+	for _, x := range slices.Sorted(maps.Keys(v)) {
+		fmt.Fprintf(b, "<%s><%s>", name, keyName)
+		xml.EscapeText(b, []byte(x))
+		fmt.Fprintf(b, "</%s>", keyName)
+		writeXMLElement(b, action, "Value", v[x])
+		fmt.Fprintf(b, "</%s>", name)
 	}
 }
 
