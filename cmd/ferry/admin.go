@@ -21,19 +21,29 @@ type adminFrontEnd struct {
 	srv    *admin.Server
 	served chan error // Serve's result, once it returns
 	bound  net.Addr   // the listener's address, once started
+	ready  *readiness // what serve tells /readyz
 }
 
 // newAdminFrontEnd is the admin listener on cfg.AdminListen; amqpSrv, if
-// not nil, is the AMQP front end whose connections it lists and closes.
-func newAdminFrontEnd(cfg config.Config, eng *engine, users *auth.Users, amqpSrv *amqp.Server, log *slog.Logger) *adminFrontEnd {
-	return &adminFrontEnd{
-		addr: cfg.AdminListen,
-		srv: admin.New(admin.Config{Broker: eng.broker, Users: users, AMQP: amqpSrv, Logger: log,
-			Version: versionLine(), MetricsMaxQueues: cfg.MetricsMaxQueues}),
+// not nil, is the AMQP front end whose connections it lists and closes;
+// listeners, if not nil, lists the node's bound listeners for the
+// overview.
+func newAdminFrontEnd(cfg config.Config, eng *engine, users *auth.Users, amqpSrv *amqp.Server, listeners func() []admin.Listener, log *slog.Logger) *adminFrontEnd {
+	rd := &readiness{}
+	acfg := admin.Config{Broker: eng.broker, Users: users, AMQP: amqpSrv, Logger: log,
+		Version: versionLine(), MetricsMaxQueues: cfg.MetricsMaxQueues,
+		DataDir: cfg.DataDir, DiskFreeLimit: cfg.DiskFreeLimit, Ready: rd.err, Listeners: listeners}
+	if eng.durable != nil {
+		acfg.Store = storeStats(eng.durable)
 	}
+	return &adminFrontEnd{addr: cfg.AdminListen, srv: admin.New(acfg), ready: rd}
 }
 
 func (a *adminFrontEnd) Name() string { return "admin" }
+
+func (a *adminFrontEnd) listener() admin.Listener {
+	return admin.Listener{Protocol: "http", Addr: a.bound}
+}
 
 // Start binds the listener.
 func (a *adminFrontEnd) Start(context.Context) error {

@@ -21,7 +21,7 @@ func TestAdminFrontEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.close()
-	a := newAdminFrontEnd(cfg, eng, auth.Default(), nil, discard)
+	a := newAdminFrontEnd(cfg, eng, auth.Default(), nil, nil, discard)
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

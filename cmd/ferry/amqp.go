@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/ferrymq/ferry/internal/admin"
 	"github.com/ferrymq/ferry/internal/amqp"
 	"github.com/ferrymq/ferry/internal/auth"
 	"github.com/ferrymq/ferry/internal/config"
@@ -17,6 +18,7 @@ type amqpFrontEnd struct {
 	addr   string
 	srv    *amqp.Server
 	served chan error // Serve's result, once it returns
+	bound  net.Addr   // the listener's address, once started
 }
 
 // newAMQPFrontEnd is the listener on cfg.AMQPListen with cfg's resource
@@ -44,12 +46,17 @@ func amqpFlow(cfg config.Config) amqp.FlowConfig {
 
 func (a *amqpFrontEnd) Name() string { return "amqp" }
 
+func (a *amqpFrontEnd) listener() admin.Listener {
+	return admin.Listener{Protocol: "amqp", Addr: a.bound}
+}
+
 // Start binds the listener, so that "ready" means clients can connect.
 func (a *amqpFrontEnd) Start(context.Context) error {
 	ln, err := net.Listen("tcp", a.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.addr, err)
 	}
+	a.bound = ln.Addr()
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.srv.Serve(ln) }()
 	return nil

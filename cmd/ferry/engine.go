@@ -23,6 +23,7 @@ type engine struct {
 	transient *memstore.Store
 	meta      *meta.Store
 	broker    *broker.Broker
+	observers *observers // message history, trace export (observers.go)
 }
 
 // Paths inside the data folder.
@@ -56,6 +57,9 @@ func openEngine(cfg config.Config, dataDir string, log *slog.Logger) (*engine, e
 	if e.meta, err = meta.Open(filepath.Join(dataDir, metaFile)); err != nil {
 		return nil, errors.Join(fmt.Errorf("open definitions: %w", err), e.close())
 	}
+	if e.observers, err = openObservers(cfg, dataDir, mode, log); err != nil {
+		return nil, errors.Join(err, e.close())
+	}
 	e.broker, err = broker.New(broker.Config{
 		Durable:   e.durable,
 		Transient: e.transient,
@@ -63,6 +67,7 @@ func openEngine(cfg config.Config, dataDir string, log *slog.Logger) (*engine, e
 		Clock:     clock.Real{},
 		Logger:    log,
 		Policies:  policies,
+		Observers: e.observers.list(),
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("start broker: %w", err), e.close())
@@ -78,6 +83,9 @@ func (e *engine) close() error {
 	var errs []error
 	if e.broker != nil {
 		errs = append(errs, e.broker.Close())
+	}
+	if e.observers != nil {
+		errs = append(errs, e.observers.close())
 	}
 	if e.durable != nil {
 		if err := e.durable.Close(); err != nil {

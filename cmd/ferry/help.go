@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ferrymq/ferry/internal/cli"
 	"github.com/ferrymq/ferry/internal/config"
 )
 
@@ -18,7 +19,14 @@ Usage:
   ferry version          print the version and commit
   ferry help [command]   show help for a command
 
-Run 'ferry help serve' for the settings of a node.
+Operator commands, as a client of a node's admin API (--admin-url, default
+http://127.0.0.1:15672; --user/--password, default guest/guest; --vhost;
+--json prints the API's JSON):
+`)
+	cli.PrintOverview(w)
+	fmt.Fprint(w, `
+Run 'ferry help serve' for the settings of a node, 'ferry help COMMAND' for
+a command's flags.
 `)
 }
 
@@ -50,6 +58,9 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	case "help":
 		printUsage(stdout)
 	default:
+		if cli.Help(args, stdout) {
+			return exitOK
+		}
 		fmt.Fprintf(stderr, "ferry help: unknown command %q\n\n", args[0])
 		printUsage(stderr)
 		return exitUsage

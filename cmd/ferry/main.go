@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ferrymq/ferry/internal/cli"
 	"github.com/ferrymq/ferry/internal/config"
 )
 
@@ -46,6 +47,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		return runHelp(rest, stdout, stderr)
 	default:
+		if cli.Handles(cmd) {
+			return cli.Run(args, environ, cli.IO{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr,
+				StdinIsTerminal: isTerminal(os.Stdin), StderrIsTerminal: isTerminal(stderr)})
+		}
 		fmt.Fprintf(stderr, "ferry: unknown command %q\n\n", cmd)
 		printUsage(stderr)
 		return exitUsage
@@ -83,4 +88,15 @@ func runServe(args, environ []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// isTerminal reports whether s is a character device (a terminal), for
+// the CLI's progress bar and its prompt for a body on stdin.
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

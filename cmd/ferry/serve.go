@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/admin"
 	"github.com/ferrymq/ferry/internal/auth"
 	"github.com/ferrymq/ferry/internal/config"
 )
@@ -50,9 +51,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := startAll(ctx, comps, stopCtx, srvLog); err != nil {
 		return errors.Join(err, eng.close(), lock.release())
 	}
+	markReady(comps, readyUp)
 	srvLog.Info("ready", "front-ends", len(comps))
 
 	<-ctx.Done()
+	markReady(comps, readyStopping)
 	srvLog.Info("shutting down", "cause", context.Cause(ctx), "timeout", cfg.ShutdownTimeout)
 	if err := shutdown(comps, eng.close, lock.release, cfg.ShutdownTimeout, srvLog); err != nil {
 		return err
@@ -68,7 +71,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 func frontEnds(cfg config.Config, eng *engine, log *slog.Logger) []component {
 	users := auth.Default()
 	a := newAMQPFrontEnd(cfg, eng, users, log)
-	return []component{a, newSQSFrontEnd(cfg, eng, log), newAdminFrontEnd(cfg, eng, users, a.srv, log)}
+	q := newSQSFrontEnd(cfg, eng, log)
+	var ad *adminFrontEnd
+	// Read by admin's handlers, after every Start has set its address.
+	listeners := func() []admin.Listener { return []admin.Listener{a.listener(), q.listener(), ad.listener()} }
+	ad = newAdminFrontEnd(cfg, eng, users, a.srv, listeners, log)
+	return []component{a, q, ad}
 }
 
 // shutdown stops the front ends (in reverse order), then closes the

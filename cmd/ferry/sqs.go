@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/ferrymq/ferry/internal/admin"
 	"github.com/ferrymq/ferry/internal/config"
 	"github.com/ferrymq/ferry/internal/sqs"
 )
@@ -16,6 +17,7 @@ type sqsFrontEnd struct {
 	addr   string
 	srv    *sqs.Server
 	served chan error // Serve's result, once it returns
+	bound  net.Addr   // the listener's address, once started
 }
 
 // newSQSFrontEnd is the listener on cfg.SQSListen, serving the queues of
@@ -31,12 +33,17 @@ func newSQSFrontEnd(cfg config.Config, eng *engine, log *slog.Logger) *sqsFrontE
 
 func (s *sqsFrontEnd) Name() string { return "sqs" }
 
+func (s *sqsFrontEnd) listener() admin.Listener {
+	return admin.Listener{Protocol: "sqs", Addr: s.bound}
+}
+
 // Start binds the listener, so that "ready" means clients can connect.
 func (s *sqsFrontEnd) Start(context.Context) error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.addr, err)
 	}
+	s.bound = ln.Addr()
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return nil

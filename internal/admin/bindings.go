@@ -116,5 +116,6 @@ func (s *Server) deleteQueueBinding(w http.ResponseWriter, _ *http.Request, p pa
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "Object Not Found", "no such binding")
+	writeError(w, http.StatusNotFound, "Object Not Found",
+		"no binding '"+p.get("props")+"' from exchange '"+e+"' to queue '"+q+"' in vhost '"+vh+"' (the name is the properties_key GET lists)")
 }

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -152,9 +153,19 @@ func (s *Server) importDefinitions(w http.ResponseWriter, r *http.Request, p par
 			}
 			ps = append(ps, broker.Policy{Name: pol.Name, VHost: pol.VHost, Pattern: pol.Pattern, ApplyTo: pol.ApplyTo, Priority: pol.Priority, Definition: def})
 		}
-		if _, err := s.upsertPolicies(ps); err != nil {
-			fail("policies", err)
-			return
+		for _, pol := range ps {
+			if s.fileOwned(pol) {
+				// The policies file owns it (an export of this node
+				// holds it): the file stays its source.
+				s.logger.Info("imported policy left to the policies file", slog.String("vhost", pol.VHost), slog.String("policy", pol.Name))
+				continue
+			}
+			created, err := s.broker.PutPolicy(pol)
+			if err != nil {
+				fail("policy '"+pol.Name+"' in vhost '"+pol.VHost+"'", err)
+				return
+			}
+			s.logPolicy("policy set", p.user, pol, created)
 		}
 	}
 	s.logger.Info("definitions imported", "vhosts", len(d.VHosts), "queues", len(d.Queues), "exchanges", len(d.Exchanges),

@@ -19,5 +19,27 @@
 // Rates (*_details.rate) come from a sampler that reads each queue's
 // counters every SampleInterval; the rate is over the last interval.
 // Metrics are built at scrape time by a custom collector from the
-// broker's queue stats, so the engine knows nothing of Prometheus.
+// broker's queue stats, so the engine knows nothing of Prometheus. The
+// histograms (enqueue→ack per queue, publish→confirm, fsync duration and
+// records per fsync) are plain fixed-bucket counts (package hist) kept
+// by the queue, the broker and the disk store, turned into Prometheus
+// histograms here.
+//
+// Access follows RabbitMQ's management tags (auth.go): a user with none
+// gets 401 "Not management user"; monitoring reads everything in its
+// vhosts but changes nothing; management also changes queues,
+// exchanges, bindings and messages; policymaker also policies;
+// administrator everything, vhosts, definitions and connections included.
+// /healthz, /readyz (health.go), /metrics and the OpenAPI document need
+// no credentials.
+//
+// Policies set here are the broker's "API" policies, kept in meta across
+// restarts; those of the policies file stay the file's and cannot be
+// changed here (see broker.Policy).
+//
+// Beside the API: RabbitMQ's publish and get endpoints (publish.go, for
+// the CLI and scripts), message history (history.go, from the broker's
+// history observer) and the dashboard (ui.go), whose files are embedded
+// by package dashboard and served without credentials; its scripts call
+// this API with basic auth like any client.
 package admin

@@ -37,7 +37,15 @@ type env struct {
 
 func start(t *testing.T, cfg Config) *env {
 	t.Helper()
-	b, err := broker.New(broker.Config{Durable: memstore.New(), Transient: memstore.New(), Logger: quiet})
+	return startWith(t, broker.Config{Durable: memstore.New(), Transient: memstore.New()}, cfg)
+}
+
+// startWith is start on a broker made from bcfg (its stores, clock,
+// meta), which the test may have opened itself.
+func startWith(t *testing.T, bcfg broker.Config, cfg Config) *env {
+	t.Helper()
+	bcfg.Logger = quiet
+	b, err := broker.New(bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ferrymq/ferry/internal/hist"
 	"github.com/ferrymq/ferry/internal/queue"
 )
 
@@ -38,6 +39,15 @@ var (
 	descChannels = prometheus.NewDesc("ferry_channels", "Open AMQP channels.", nil, nil)
 	descBytesIn  = prometheus.NewDesc("ferry_received_bytes_total", "Bytes read from AMQP sockets.", nil, nil)
 	descBytesOut = prometheus.NewDesc("ferry_sent_bytes_total", "Bytes written to AMQP sockets.", nil, nil)
+
+	descAckLatency = prometheus.NewDesc("ferry_queue_enqueue_to_ack_seconds",
+		"Time from a message's enqueue (its publish, or the queue's start for one found in the log) to its ack; a no-ack delivery counts as the ack.", qLabels, nil)
+	descConfirm = prometheus.NewDesc("ferry_publish_confirm_seconds",
+		"Time from a publish (AMQP or SQS) to its confirmation, once every queue it was routed to has stored it.", nil, nil)
+	descFsync        = prometheus.NewDesc("ferry_store_fsync_seconds", "Duration of each fsync of a disk-store segment.", nil, nil)
+	descFsyncRecords = prometheus.NewDesc("ferry_store_fsync_batch_records", "Records made durable by each fsync (group commit).", nil, nil)
+	descStoreBytes   = prometheus.NewDesc("ferry_store_bytes", "Bytes in the disk store's segment files, live or not.", nil, nil)
+	descStoreSegs    = prometheus.NewDesc("ferry_store_segments", "Segment files in the disk store.", nil, nil)
 )
 
 // collector builds the metrics at scrape time from the broker's queue
@@ -47,7 +57,8 @@ type collector struct{ s *Server }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMessages, descConsumers, descOldest, descPublished, descDelivered, descAcked,
-		descRedelivered, descNacked, descDead, descExpired, descDedup, descQueues, descConns, descChannels, descBytesIn, descBytesOut} {
+		descRedelivered, descNacked, descDead, descExpired, descDedup, descQueues, descConns, descChannels, descBytesIn, descBytesOut,
+		descAckLatency, descConfirm, descFsync, descFsyncRecords, descStoreBytes, descStoreSegs} {
 		ch <- d
 	}
 }
@@ -59,6 +70,7 @@ type qsum struct {
 	oldest                                                               float64
 	published, delivered, acked, redelivered, rejected, expired, deduped uint64
 	died                                                                 [queue.ReasonDeliveryLimit + 1]uint64
+	ackLatency                                                           hist.Counts
 }
 
 func (q *qsum) add(st queue.Stats) {
@@ -78,6 +90,7 @@ func (q *qsum) add(st queue.Stats) {
 	for i, n := range st.DeadLettered {
 		q.died[i] += n
 	}
+	q.ackLatency.Merge(st.AckLatency)
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
@@ -109,6 +122,22 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descBytesIn, prometheus.CounterValue, float64(st.BytesIn))
 		ch <- prometheus.MustNewConstMetric(descBytesOut, prometheus.CounterValue, float64(st.BytesOut))
 	}
+	ch <- constHistogram(descConfirm, c.s.broker.PublishStats().ConfirmLatency, 1e-9)
+	if c.s.cfg.Store != nil {
+		st := c.s.cfg.Store()
+		ch <- constHistogram(descFsync, st.FsyncTime, 1e-9)
+		ch <- constHistogram(descFsyncRecords, st.FsyncRecords, 1)
+		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(st.Bytes))
+		ch <- prometheus.MustNewConstMetric(descStoreSegs, prometheus.GaugeValue, float64(st.Segments))
+	}
+}
+
+// constHistogram turns the engine's plain histogram h into a Prometheus
+// one; scale converts h's unit (nanoseconds: 1e-9 for seconds).
+func constHistogram(d *prometheus.Desc, h hist.Counts, scale float64, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, h.Layout.N)
+	h.Cumulative(func(upper int64, n uint64) { buckets[float64(upper)*scale] = n })
+	return prometheus.MustNewConstHistogram(d, h.Count, float64(h.Sum)*scale, buckets, labels...)
 }
 
 func emit(ch chan<- prometheus.Metric, q *qsum, vh, name string) {
@@ -134,6 +163,11 @@ func emit(ch chan<- prometheus.Metric, q *qsum, vh, name string) {
 	for r := queue.ReasonRejected; r <= queue.ReasonDeliveryLimit; r++ {
 		c(descDead, q.died[r], r.String())
 	}
+	ack := q.ackLatency
+	if ack.Layout == (hist.Layout{}) {
+		ack = hist.New(queue.AckLatencyLayout) // no queue was summed in
+	}
+	ch <- constHistogram(descAckLatency, ack, 1e-9, vh, name)
 }
 
 // metricsHandler serves /metrics from a registry of its own: the queue

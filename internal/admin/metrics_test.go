@@ -107,6 +107,17 @@ func TestMetrics(t *testing.T) {
 	if v, ok := value(t, fams, "ferry_received_bytes_total", nil); !ok || v == 0 {
 		t.Errorf("ferry_received_bytes_total = %v, %v", v, ok)
 	}
+	// Histograms count exactly what happened: 2 acks, 5 confirms.
+	if n := histogram(t, fams, "ferry_queue_enqueue_to_ack_seconds", q).GetSampleCount(); n != 2 {
+		t.Errorf("enqueue_to_ack count = %d, want 2", n)
+	}
+	if n := histogram(t, fams, "ferry_publish_confirm_seconds", nil).GetSampleCount(); n != 5 {
+		t.Errorf("publish_confirm count = %d, want 5", n)
+	}
+	// Without a disk store there are no store series.
+	if fams["ferry_store_bytes"] != nil || fams["ferry_store_fsync_seconds"] != nil {
+		t.Errorf("store series without a store: %v %v", fams["ferry_store_bytes"], fams["ferry_store_fsync_seconds"])
+	}
 }
 
 func TestMetricsCap(t *testing.T) {
@@ -137,5 +148,9 @@ func TestMetricsCap(t *testing.T) {
 	}
 	if v, _ := value(t, fams, "ferry_queues", map[string]string{"vhost": "/"}); v != 4 {
 		t.Errorf("ferry_queues = %v, want 4", v)
+	}
+	// The enqueue→ack histogram is capped alike.
+	if n := len(fams["ferry_queue_enqueue_to_ack_seconds"].Metric); n != 3 {
+		t.Errorf("enqueue_to_ack series = %d, want 3 (a, b, _other)", n)
 	}
 }

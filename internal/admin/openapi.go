@@ -12,13 +12,14 @@ type apiOp struct {
 	query   []string // query parameters
 	body    string   // request body, described; "" for none
 	status  int      // success status
+	open    bool     // needs no authentication
 }
 
 // apiDoc describes every route in addRoutes (routes.go), by path and
 // method. It is written by hand, next to the routes; TestOpenAPI checks
 // that each registered route has an entry and each entry a route.
 var apiDoc = map[string]map[string]apiOp{
-	"/api/overview":               {"GET": {summary: "Node overview: versions, queue_totals, object_totals, message_stats", status: 200}},
+	"/api/overview":               {"GET": {summary: "Node overview: versions, queue_totals, object_totals, message_stats, ferry_store {bytes, segments, data_dir_free_bytes}", status: 200}},
 	"/api/whoami":                 {"GET": {summary: "The authenticated user and its tags", status: 200}},
 	"/api/aliveness-test/{vhost}": {"GET": {summary: "Declare aliveness-test, publish a message and get it back", status: 200}},
 	"/api/vhosts":                 {"GET": {summary: "List vhosts", status: 200}},
@@ -70,12 +71,24 @@ var apiDoc = map[string]map[string]apiOp{
 		"GET":    {summary: "One message by id", query: []string{"encoding"}, status: 200},
 		"DELETE": {summary: "Delete one message", status: 204},
 	},
+	"/api/exchanges/{vhost}/{name}/publish": {"POST": {summary: "Publish a message through an exchange (amq.default: the default exchange); answers once stored",
+		body: "{properties, routing_key, payload, payload_encoding: string|base64}", status: 200}},
+	"/api/queues/{vhost}/{name}/get": {"POST": {summary: "Get up to count messages and settle them by ackmode, as RabbitMQ's management API",
+		body: "{count, ackmode: ack_requeue_false|ack_requeue_true|reject_requeue_true|reject_requeue_false, encoding: auto|base64, truncate}", status: 200}},
 	"/api/ferry/queues/{vhost}/{name}/redrive": {"POST": {summary: "Start a redrive of a dead-letter queue (202 with the task), or count it with dry_run (200)",
-		body: "{to, limit, rate, dry_run}", status: 202}},
+		body: "{to, limit, rate, dry_run, match: {headers: {name: value}}} (match moves only messages whose named headers all equal the values, as text)", status: 202}},
+	"/api/ferry/queues/{vhost}/{name}/messages/{id}/history": {"GET": {
+		summary: "A message's history in one queue, by engine id (queues with x-history or a policy's history key)", status: 200}},
+	"/api/ferry/history/{vhost}/{message_id}": {"GET": {
+		summary: "A message's history by its message_id, across queues (dead-lettering, redrive)", status: 200}},
 	"/api/ferry/redrives":      {"GET": {summary: "List redrive tasks with progress", status: 200}},
 	"/api/ferry/redrives/{id}": {"GET": {summary: "One redrive task; wait=true answers when it has ended", query: []string{"wait"}, status: 200}},
 	"/api/openapi.json":        {"GET": {summary: "This document", status: 200}},
+	"/healthz":                 {"GET": {summary: "Liveness: 200 \"ok\" while the process serves; no authentication", status: 200, open: true}},
+	"/readyz":                  {"GET": {summary: "Readiness: 200 when broker, listeners, store and disk are fine; else 503 {status, reason, checks}; no authentication", status: 200, open: true}},
 	"/metrics":                 {"GET": {summary: "Prometheus metrics (text exposition format); no authentication", status: 200}},
+	"/":                        {"GET": {summary: "Redirect (302) to the dashboard; no authentication", status: 302, open: true}},
+	"/dashboard/{path}":        {"GET": {summary: "The dashboard's embedded files (path may hold slashes; empty is index.html); no authentication", status: 200, open: true}},
 }
 
 // openapiDoc builds the OpenAPI 3 document from apiDoc.
@@ -109,7 +122,7 @@ func (s *Server) openapiDoc() map[string]any {
 				o["requestBody"] = map[string]any{"description": op.body, "content": map[string]any{
 					"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 			}
-			if path != "/metrics" && path != "/api/openapi.json" {
+			if !op.open && path != "/metrics" && path != "/api/openapi.json" {
 				o["security"] = []any{map[string]any{"basicAuth": []any{}}}
 			}
 			item[strings.ToLower(method)] = o

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"net"
 	"net/http"
 	"time"
 
@@ -65,7 +66,38 @@ func (s *Server) overview(w http.ResponseWriter, _ *http.Request, _ params) {
 		"object_totals":             ot,
 		"statistics_db_event_queue": 0,
 		"sample_interval_seconds":   SampleInterval.Seconds(),
+		"ferry_store":               s.storeOverview(),
+		"listeners":                 s.listenersJSON(),
 	})
+}
+
+// listenerJSON is one entry of RabbitMQ's overview "listeners".
+type listenerJSON struct {
+	Node      string `json:"node"`
+	Protocol  string `json:"protocol"`
+	IPAddress string `json:"ip_address"`
+	Port      int    `json:"port"`
+}
+
+// listenersJSON lists Config.Listeners that are bound, in their order;
+// an empty list (never null) when there is no such function.
+func (s *Server) listenersJSON() []listenerJSON {
+	out := []listenerJSON{}
+	if s.cfg.Listeners == nil {
+		return out
+	}
+	for _, l := range s.cfg.Listeners() {
+		j := listenerJSON{Node: nodeName, Protocol: l.Protocol}
+		if ta, ok := l.Addr.(*net.TCPAddr); ok {
+			j.IPAddress, j.Port = ta.IP.String(), ta.Port
+		} else if l.Addr != nil {
+			j.IPAddress = l.Addr.String()
+		} else {
+			continue
+		}
+		out = append(out, j)
+	}
+	return out
 }
 
 // vhostJSON is a vhost as /api/vhosts shows it.

@@ -1,8 +1,8 @@
 package admin
 
 import (
+	"log/slog"
 	"net/http"
-	"slices"
 
 	"github.com/ferrymq/ferry/internal/broker"
 )
@@ -50,8 +50,10 @@ func (s *Server) getPolicy(w http.ResponseWriter, _ *http.Request, p params) {
 	writeError(w, http.StatusNotFound, "Object Not Found", "no policy '"+p.get("name")+"' in vhost '"+p.get("vhost")+"'")
 }
 
-// putPolicy adds or replaces a policy and applies the whole set live
-// (broker.SetPolicies); a set the broker refuses changes nothing (400).
+// putPolicy adds or replaces a policy and applies it live; the broker
+// keeps it in meta, so it survives a restart (broker.PutPolicy). A
+// policy the broker refuses changes nothing (400; 404 for a missing
+// vhost). Each change is logged with who made it and what it is.
 func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request, p params) {
 	var body struct {
 		Pattern    string         `json:"pattern"`
@@ -75,50 +77,42 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request, p params) {
 		return
 	}
 	np := broker.Policy{Name: p.get("name"), VHost: p.get("vhost"), Pattern: body.Pattern, ApplyTo: body.ApplyTo, Priority: body.Priority, Definition: def}
-	created, err := s.upsertPolicies([]broker.Policy{np})
+	created, err := s.broker.PutPolicy(np)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		writeBrokerError(w, err)
 		return
 	}
-	s.logger.Info("policy set", "vhost", np.VHost, "policy", np.Name, "pattern", np.Pattern)
-	if created > 0 {
+	s.logPolicy("policy set", p.user, np, created)
+	if created {
 		w.WriteHeader(http.StatusCreated)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// upsertPolicies adds or replaces ps (by vhost and name) in the broker's
-// set, and reports how many were new.
-func (s *Server) upsertPolicies(ps []broker.Policy) (created int, err error) {
-	s.policy.Lock()
-	defer s.policy.Unlock()
-	all := s.broker.Policies()
-	for _, np := range ps {
-		i := slices.IndexFunc(all, func(o broker.Policy) bool { return o.VHost == np.VHost && o.Name == np.Name })
-		if i >= 0 {
-			all[i] = np
-		} else {
-			all = append(all, np)
-			created++
-		}
-	}
-	return created, s.broker.SetPolicies(all)
+// logPolicy writes the one line per policy change: who, and what.
+func (s *Server) logPolicy(msg, user string, p broker.Policy, created bool) {
+	s.logger.Info(msg, slog.String("user", user), slog.String("vhost", p.VHost), slog.String("policy", p.Name),
+		slog.String("pattern", p.Pattern), slog.String("apply-to", p.ApplyTo), slog.Int("priority", p.Priority),
+		slog.Any("definition", p.Definition), slog.Bool("created", created))
 }
 
 func (s *Server) deletePolicy(w http.ResponseWriter, _ *http.Request, p params) {
-	s.policy.Lock()
-	defer s.policy.Unlock()
-	all := s.broker.Policies()
-	i := slices.IndexFunc(all, func(o broker.Policy) bool { return o.VHost == p.get("vhost") && o.Name == p.get("name") })
-	if i < 0 {
-		writeError(w, http.StatusNotFound, "Object Not Found", "no policy '"+p.get("name")+"' in vhost '"+p.get("vhost")+"'")
+	if err := s.broker.DeletePolicy(p.get("vhost"), p.get("name")); err != nil {
+		writeBrokerError(w, err)
 		return
 	}
-	if err := s.broker.SetPolicies(slices.Delete(all, i, i+1)); err != nil {
-		writeError(w, http.StatusInternalServerError, "internal_error", err.Error())
-		return
-	}
-	s.logger.Info("policy deleted", "vhost", p.get("vhost"), "policy", p.get("name"))
+	s.logger.Info("policy deleted", slog.String("user", p.user), slog.String("vhost", p.get("vhost")), slog.String("policy", p.get("name")))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// fileOwned reports whether the policies file holds a policy of p's
+// name for p's vhost (or for every vhost).
+func (s *Server) fileOwned(p broker.Policy) bool {
+	for _, o := range s.broker.Policies() {
+		if !o.API && o.Name == p.Name && (o.VHost == p.VHost || o.VHost == "") {
+			return true
+		}
+	}
+	return false
 }

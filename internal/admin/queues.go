@@ -78,7 +78,11 @@ type queueJSON struct {
 	MessageBytesUnacknowledged int64          `json:"message_bytes_unacknowledged"`
 	Consumers                  int            `json:"consumers"`
 	MessageStats               messageStats   `json:"message_stats"`
-	Ferry                      ferryQueueJSON `json:"ferry"`
+	// Policy names the policy in force (null for none), with its
+	// definition, as RabbitMQ shows them.
+	Policy                    *string        `json:"policy"`
+	EffectivePolicyDefinition map[string]any `json:"effective_policy_definition"`
+	Ferry                     ferryQueueJSON `json:"ferry"`
 }
 
 func (s *Server) queueJSON(in broker.QueueInfo) queueJSON {
@@ -98,6 +102,10 @@ func (s *Server) queueJSON(in broker.QueueInfo) queueJSON {
 		},
 	}
 	q.MessageStats.add(st, r)
+	q.EffectivePolicyDefinition = map[string]any{}
+	if pol, ok := s.broker.PolicyOf(in.VHost, in.Name); ok {
+		q.Policy, q.EffectivePolicyDefinition = &pol.Name, argsJSON(pol.Definition)
+	}
 	if st.Err != nil {
 		q.State, q.Ferry.Error = "crashed", st.Err.Error()
 	}

@@ -1,9 +1,11 @@
 package admin
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +34,8 @@ type task struct {
 	Rate    float64   `json:"rate"`
 	Total   int       `json:"total"` // how many it means to move
 	Started time.Time `json:"started_at"`
+	// Match is the header filter, if any (as given, in text form).
+	Match map[string]string `json:"match,omitempty"`
 
 	moved atomic.Int64
 	done  chan struct{} // closed when it ends
@@ -86,10 +90,55 @@ func (ts *tasks) get(id string) *task {
 func (ts *tasks) wait() { ts.runs.Wait() }
 
 type redriveRequest struct {
-	To     string  `json:"to"`
-	Limit  int     `json:"limit"`
-	Rate   float64 `json:"rate"`
-	DryRun bool    `json:"dry_run"`
+	To     string         `json:"to"`
+	Limit  int            `json:"limit"`
+	Rate   float64        `json:"rate"`
+	DryRun bool           `json:"dry_run"`
+	Match  map[string]any `json:"match"` // {"headers": {name: value}}
+}
+
+// headerMatch checks req.Match and returns its headers in text form (nil
+// without a match), or what is wrong with it.
+func (req *redriveRequest) headerMatch() (map[string]string, error) {
+	if req.Match == nil {
+		return nil, nil
+	}
+	for k := range req.Match {
+		if k != "headers" {
+			return nil, fmt.Errorf("match: unknown key '%s' (match takes headers)", k)
+		}
+	}
+	hs, ok := req.Match["headers"].(map[string]any)
+	if !ok || len(hs) == 0 {
+		return nil, fmt.Errorf("match.headers must be an object naming at least one header, e.g. {\"headers\": {\"tenant\": \"acme\"}}")
+	}
+	out := make(map[string]string, len(hs))
+	for k, v := range hs {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case json.Number:
+			out[k] = x.String()
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		default:
+			return nil, fmt.Errorf("match.headers.%s: want a string, number or boolean, got %s", k, valueKind(v))
+		}
+	}
+	return out, nil
+}
+
+// valueKind names the JSON type of a value a match may not hold.
+func valueKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // startRedrive answers POST /api/ferry/queues/{vhost}/{name}/redrive:
@@ -102,6 +151,11 @@ func (s *Server) startRedrive(w http.ResponseWriter, r *http.Request, p params) 
 	}
 	if req.Limit < 0 || req.Rate < 0 {
 		writeError(w, http.StatusBadRequest, "bad_request", "limit and rate must not be negative")
+		return
+	}
+	match, err := req.headerMatch()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
 	vh, name := p.get("vhost"), p.get("name")
@@ -120,23 +174,33 @@ func (s *Server) startRedrive(w http.ResponseWriter, r *http.Request, p params) 
 	if req.Limit > 0 {
 		total = min(total, req.Limit)
 	}
-	if req.DryRun {
-		s.dryRun(w, vh, name, req, total)
-		return
+	if req.DryRun || match != nil {
+		// A filtered redrive means to move the matches: count them.
+		c, err := s.countRedrive(vh, name, req.To, match, total)
+		if err != nil {
+			writeBrokerError(w, err)
+			return
+		}
+		if req.DryRun {
+			writeJSON(w, http.StatusOK, map[string]any{"dry_run": true, "vhost": vh, "queue": name, "total": c.total,
+				"targets": c.targets, "no_target": c.noTarget})
+			return
+		}
+		total = c.total
 	}
 	ts := s.tasks
 	ts.mu.Lock()
 	ts.seq++
 	t := &task{ID: fmt.Sprintf("redrive-%d", ts.seq), VHost: vh, Queue: name, To: req.To, Limit: req.Limit, Rate: req.Rate,
-		Total: total, Started: time.Now().UTC(), done: make(chan struct{}), state: taskRunning}
+		Total: total, Started: time.Now().UTC(), Match: match, done: make(chan struct{}), state: taskRunning}
 	ts.all = append(ts.all, t)
 	ts.runs.Add(1)
 	ts.mu.Unlock()
-	s.logger.Info("redrive started", "task", t.ID, "vhost", vh, "queue", name, "to", req.To, "limit", req.Limit)
+	s.logger.Info("redrive started", "task", t.ID, "user", p.user, "vhost", vh, "queue", name, "to", req.To, "limit", req.Limit, "match", match)
 	go func() {
 		defer ts.runs.Done()
 		moved, err := s.broker.Redrive(s.ctx, vh, name, broker.RedriveOptions{
-			To: req.To, Limit: total, Rate: req.Rate,
+			To: req.To, Limit: total, Rate: req.Rate, Match: match,
 			Progress: func(n int) { t.moved.Store(int64(n)) },
 		})
 		t.mu.Lock()
@@ -156,54 +220,64 @@ func (s *Server) startRedrive(w http.ResponseWriter, r *http.Request, p params) 
 	writeJSON(w, http.StatusAccepted, t.view())
 }
 
-// dryRun counts the ready messages a redrive would move, by target
-// queue: req.To, else each message's x-last-death-queue (else
-// x-first-death-queue). Those without a target are counted apart: the
-// real redrive would stop at them.
-func (s *Server) dryRun(w http.ResponseWriter, vh, name string, req redriveRequest, total int) {
+// redriveCount is what a redrive would move: how many, by target queue
+// (to, else each message's x-last-death-queue, else x-first-death-queue),
+// and how many have no target (the real redrive would stop at them).
+type redriveCount struct {
+	total, noTarget int
+	targets         map[string]int
+}
+
+// countRedrive counts the ready messages of queue name that a redrive
+// would move, up to limit, in order: with match only those whose headers
+// match (broker.MatchHeaders).
+func (s *Server) countRedrive(vh, name, to string, match map[string]string, limit int) (redriveCount, error) {
+	c := redriveCount{targets: map[string]int{}}
 	q, err := s.broker.Queue(vh, name)
 	if err != nil {
-		writeBrokerError(w, err)
-		return
+		return c, err
 	}
-	targets := map[string]int{}
-	n, noTarget := 0, 0
 	var after uint64
-	for n < total {
-		page, err := q.Browse(after, maxBrowseLimit, req.To == "")
+	for c.total < limit {
+		page, err := q.Browse(after, maxBrowseLimit, to == "" || match != nil)
 		if err != nil {
-			writeBrokerError(w, err)
-			return
+			return c, err
 		}
 		if len(page) == 0 {
 			break
 		}
 		after = page[len(page)-1].ID
 		for _, mi := range page {
-			if n == total {
+			if c.total == limit {
 				break
 			}
 			if mi.State != queue.StateReady && mi.State != queue.StateHeld {
 				continue
 			}
-			n++
-			to := req.To
-			if to == "" {
-				to = deathTarget(mi.Data)
+			var m *message.Message
+			if mi.Data != nil {
+				m, _ = message.Decode(mi.Data)
 			}
-			if to == "" {
-				noTarget++
+			if match != nil && (m == nil || !broker.MatchHeaders(m.Properties.Headers, match)) {
 				continue
 			}
-			targets[to]++
+			c.total++
+			target := to
+			if target == "" {
+				target = deathTarget(m)
+			}
+			if target == "" {
+				c.noTarget++
+				continue
+			}
+			c.targets[target]++
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dry_run": true, "vhost": vh, "queue": name, "total": n, "targets": targets, "no_target": noTarget})
+	return c, nil
 }
 
-func deathTarget(data []byte) string {
-	m, err := message.Decode(data)
-	if err != nil {
+func deathTarget(m *message.Message) string {
+	if m == nil {
 		return ""
 	}
 	for _, h := range []string{"x-last-death-queue", "x-first-death-queue"} {

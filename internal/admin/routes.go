@@ -58,6 +58,11 @@ func (s *Server) addRoutes() {
 	s.handle(get, "/api/ferry/redrives", authed, s.listRedrives)
 	s.handle(get, "/api/ferry/redrives/{id}", authed, s.getRedrive)
 
+	s.addCLIRoutes()
+	s.addHealthRoutes()
+	s.addUIRoutes()
+	s.addHistoryRoutes()
+
 	s.handle(get, "/api/openapi.json", open, s.openapi)
 	s.handle(get, "/metrics", open, s.metrics)
 }

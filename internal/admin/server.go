@@ -42,6 +42,29 @@ type Config struct {
 	// /metrics; the others are summed under queue="_other". 0 means
 	// DefaultMetricsMaxQueues.
 	MetricsMaxQueues int
+	// Store, if not nil, reports the durable store for /metrics
+	// (ferry_store_*), /api/overview (ferry_store) and /readyz (its
+	// sticky error); cmd/ferry adapts the disk store's Stats.
+	Store func() StoreStats
+	// DataDir is the data folder: /api/overview shows the space free on
+	// its file system, and /readyz fails when that is below
+	// DiskFreeLimit (bytes; 0: no limit), the disk alarm's watermark.
+	DataDir       string
+	DiskFreeLimit int64
+	// Ready, if not nil, tells /readyz what admin cannot see itself: nil
+	// once every configured listener accepts, else why not (cmd/ferry).
+	Ready func() error
+	// Listeners, if not nil, lists the node's bound listeners for
+	// /api/overview (RabbitMQ's "listeners"); admin knows only its own
+	// address otherwise.
+	Listeners func() []Listener
+}
+
+// Listener is one of the node's bound listeners, as /api/overview shows
+// it: protocol "amqp", "sqs" or "http" (admin), and its address.
+type Listener struct {
+	Protocol string
+	Addr     net.Addr
 }
 
 // Server is the admin HTTP front end: the REST API, Ferry's own
@@ -55,7 +78,6 @@ type Server struct {
 	routes []route
 	rates  *sampler
 	tasks  *tasks
-	policy sync.Mutex // serializes read-modify-write of the broker's policies
 	metric http.Handler
 
 	ctx    context.Context // ends at Shutdown: background redrives stop
@@ -106,6 +128,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.httpSrv == nil {
 		s.httpSrv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		// The first sample is taken before serving, so that no request
+		// (nor a test that samples by hand) can come before it.
+		s.rates.sample(s.broker, s.broker.Now())
 		go s.sampleLoop(s.stop, s.done)
 	}
 	hs := s.httpSrv
@@ -140,7 +165,6 @@ func (s *Server) sampleLoop(stop, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(SampleInterval)
 	defer t.Stop()
-	s.rates.sample(s.broker, s.broker.Now())
 	for {
 		select {
 		case <-stop:
@@ -159,6 +183,7 @@ type route struct {
 	pattern string
 	segs    []string
 	auth    bool // needs basic auth
+	rest    bool // the last "{name}" takes the rest of the path, slashes and all, or nothing (handleRest)
 	h       func(w http.ResponseWriter, r *http.Request, p params)
 }
 
@@ -174,16 +199,27 @@ func (s *Server) handle(method, pattern string, needAuth bool, h func(http.Respo
 	s.routes = append(s.routes, route{method: method, pattern: pattern, segs: strings.Split(strings.Trim(pattern, "/"), "/"), auth: needAuth, h: h})
 }
 
+// handleRest registers a route whose last variable matches the rest of
+// the path: the dashboard's files live under /dashboard/{path}.
+func (s *Server) handleRest(method, pattern string, needAuth bool, h func(http.ResponseWriter, *http.Request, params)) {
+	s.handle(method, pattern, needAuth, h)
+	s.routes[len(s.routes)-1].rest = true
+}
+
 // match finds the route of method and raw path; pathOK reports whether
 // some route has that path (for 405 against 404).
 func (s *Server) match(method, raw string) (rt *route, vars map[string]string, pathOK bool, err error) {
 	segs := strings.Split(strings.Trim(raw, "/"), "/")
 	for i := range s.routes {
 		r := &s.routes[i]
-		if len(r.segs) != len(segs) {
+		rs := segs
+		if n := len(r.segs) - 1; r.rest && len(segs) >= n {
+			rs = append(segs[:n:n], strings.Join(segs[n:], "/")) // the tail as one segment
+		}
+		if len(r.segs) != len(rs) {
 			continue
 		}
-		v, ok, err := matchSegs(r.segs, segs)
+		v, ok, err := matchSegs(r.segs, rs)
 		if err != nil {
 			return nil, nil, false, err
 		}
@@ -235,7 +271,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	p := params{vars: vars}
 	if rt.auth {
 		user, ok := s.authenticate(w, r)
-		if !ok {
+		if !ok || !s.authorize(w, r.Method, rt.pattern, user) {
 			return
 		}
 		p.user = user

@@ -8,8 +8,10 @@ import (
 	"github.com/ferrymq/ferry/internal/message"
 )
 
-func routeMessage(b *broker.Broker, vhost string, m *message.Message, done func(error)) (int, error) {
-	return b.Route(vhost, m, done)
+// routeMessage routes m; from names the publishing connection, for
+// message history.
+func routeMessage(b *broker.Broker, vhost string, m *message.Message, from string, done func(error)) (int, error) {
+	return b.RouteWith(vhost, m, broker.RouteOptions{Publisher: from}, done)
 }
 
 func declareExchange(b *broker.Broker, vhost, name, kind string, durable, autoDelete, internal bool, args message.Table) error {

@@ -116,6 +116,7 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	}
 	qc, err := q.Consume(queue.ConsumerOptions{
 		Tag: tag, Owner: ch.owner, Prefetch: prefetch, NoAck: m.NoAck, Deliver: ch.deliverFunc(k),
+		Connection: ch.c.displayName(),
 		// The queue's x-consumer-timeout cancels this consumer only (not
 		// the channel, as RabbitMQ does) and returns what it held; its
 		// late acks are ignored (settleErr). It is gone as after a
@@ -195,7 +196,7 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 	}
 	now := ch.c.s.broker.Now()
 	ch.c.s.broker.Used(ch.c.vhost, name) // for x-expires, even if it finds nothing
-	d, ok, err := q.Get(ch.owner, m.NoAck, now)
+	d, ok, err := q.GetAs(ch.owner, ch.c.displayName(), m.NoAck, now)
 	if err != nil {
 		return fromBroker(err)
 	}

@@ -305,6 +305,17 @@ func TestConsumerTimeoutFreesConsumer(t *testing.T) {
 	case <-time.After(hangGuard):
 		t.Fatal("no basic.cancel")
 	}
+	// amqp091-go tells NotifyCancel before it closes the consumer's
+	// delivery channel; wait for that close, or the client could close the
+	// channel of the tag's next Consume below instead.
+	for closed := false; !closed; {
+		select {
+		case _, ok := <-c1:
+			closed = !ok
+		case <-time.After(hangGuard):
+			t.Fatal("the cancelled consumer's delivery channel stays open")
+		}
+	}
 	// Another channel may now consume exclusively...
 	_, ch2 := e.channel()
 	c2, err := ch2.Consume("excl", "other", false, true, false, false, nil)

@@ -10,6 +10,8 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+
+	"github.com/ferrymq/ferry/internal/diskfree"
 )
 
 // Probe reads what the resource alarms watch. The server calls it from
@@ -89,7 +91,7 @@ func (p *runtimeProbe) read() (used, cycles uint64) {
 	return live + outside, cycles
 }
 
-func (p *runtimeProbe) DiskFree(dir string) (uint64, error) { return diskFree(dir) }
+func (p *runtimeProbe) DiskFree(dir string) (uint64, error) { return diskfree.Available(dir) }
 
 // MemoryLimit returns the memory this process may use: the cgroup's limit
 // (v2 memory.max or v1 memory.limit_in_bytes, as a container sees them at

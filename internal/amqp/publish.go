@@ -108,7 +108,7 @@ func (ch *channel) published(msg *message.Message, mandatory bool) error {
 // callers must tolerate both). An unroutable mandatory message comes
 // back as basic.return 312 NO_ROUTE.
 func (ch *channel) route(msg *message.Message, mandatory bool, done func(error)) (int, error) {
-	n, err := routeMessage(ch.c.s.broker, ch.c.vhost, msg, done)
+	n, err := routeMessage(ch.c.s.broker, ch.c.vhost, msg, ch.c.displayName(), done)
 	if err != nil {
 		return 0, fromBroker(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ferrymq/ferry/internal/clock"
+	"github.com/ferrymq/ferry/internal/hist"
 	"github.com/ferrymq/ferry/internal/meta"
 	"github.com/ferrymq/ferry/internal/queue"
 	"github.com/ferrymq/ferry/internal/store"
@@ -33,9 +34,13 @@ type Config struct {
 	Clock clock.Clock
 	// Logger receives the broker's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// Policies give delivery rules to queues by name (see Policy);
-	// SetPolicies replaces them while running.
+	// Policies give delivery rules to queues by name (see Policy): the
+	// policies file's, which SetPolicies replaces while running. Those
+	// set through PutPolicy are kept in Meta and loaded with it.
 	Policies []Policy
+	// Observers hear the message events of the queues they watch
+	// (observe.go): message history, trace export.
+	Observers []Observer
 }
 
 // Broker is the registry of vhosts and queues. Safe for concurrent use.
@@ -44,13 +49,16 @@ type Broker struct {
 	meta               *meta.Store // may be nil
 	clock              clock.Clock
 	logger             *slog.Logger
+	observers          []Observer // Config.Observers; fixed at New
 
 	mu       sync.RWMutex
 	vhosts   map[string]*vhost // guarded by mu
 	closed   bool              // guarded by mu
-	policies []compiledPolicy  // guarded by mu
+	policies []compiledPolicy  // guarded by mu; the file's, then the API's (policy.go)
+	policyMu sync.Mutex        // serializes policy changes, meta write and apply (policy.go)
 
 	deadDropped atomic.Uint64 // dead messages dropped by rule (no target)
+	confirms    *hist.Atomic  // publish→confirm latency (confirmstats.go)
 
 	hookMu  sync.Mutex
 	deleted []func(vhost, name string, q *queue.Queue) // OnQueueDeleted; guarded by hookMu
@@ -73,6 +81,9 @@ type entry struct {
 	kept    bool // its definition is in meta
 	rules   atomic.Pointer[Rules]
 	w       *worker
+	// watchers are the observers of e's events (observe.go); nil: none.
+	watchers atomic.Pointer[[]Observer]
+	watchMu  sync.Mutex // serializes watch, so watchers and the engine's observer agree
 }
 
 // New starts a broker on cfg: it loads the vhosts and durable queue
@@ -86,11 +97,12 @@ func New(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{
 		durable: cfg.Durable, transient: cfg.Transient, meta: cfg.Meta,
-		clock: cfg.Clock, logger: cfg.Logger, vhosts: map[string]*vhost{},
+		clock: cfg.Clock, logger: cfg.Logger, vhosts: map[string]*vhost{}, observers: cfg.Observers,
 	}
 	if b.transient == nil {
 		b.transient = b.durable
 	}
+	b.confirms = hist.NewAtomic(ConfirmLatencyLayout)
 	if b.clock == nil {
 		b.clock = clock.Real{}
 	}
@@ -98,7 +110,7 @@ func New(cfg Config) (*Broker, error) {
 		b.logger = slog.Default()
 	}
 	b.logger = b.logger.With(slog.String("component", "broker"))
-	ps, err := compilePolicies(cfg.Policies)
+	ps, err := b.initialPolicies(cfg.Policies)
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -208,6 +220,7 @@ func (b *Broker) openQueue(d meta.Queue, owner string, st store.Store) (*entry, 
 	}
 	e := &entry{def: d, owner: owner, q: q, st: st, logName: name, w: w}
 	e.rules.Store(&r)
+	b.watch(e, &r)
 	return e, nil
 }
 

@@ -41,7 +41,7 @@ func (b *Broker) deadLetterTaken(e *entry, m queue.DeadMessage) {
 		return
 	}
 	id := m.ID
-	if !b.deadLetter(e, msg, m.Reason, m.Group, m.At, func(err error) { e.w.settle(id, err) }) {
+	if !b.deadLetterOf(e, id, msg, m.Reason, m.Group, m.At, func(err error) { e.w.settle(id, err) }) {
 		e.w.settle(id, nil)
 	}
 }
@@ -50,6 +50,12 @@ func (b *Broker) deadLetterTaken(e *entry, m queue.DeadMessage) {
 // e's dead-letter target; done runs when every target queue has it. It
 // returns false, and done does not run, when the rules say to drop it.
 func (b *Broker) deadLetter(e *entry, msg *message.Message, reason queue.Reason, group string, at time.Time, done func(error)) bool {
+	return b.deadLetterOf(e, 0, msg, reason, group, at, done)
+}
+
+// deadLetterOf is deadLetter of message id of e (0: a message that never
+// entered e), which it reports to e's observers as dead_lettered.
+func (b *Broker) deadLetterOf(e *entry, id uint64, msg *message.Message, reason queue.Reason, group string, at time.Time, done func(error)) bool {
 	r := e.rules.Load()
 	vh := e.def.VHost
 	var exchange, key string
@@ -70,7 +76,15 @@ func (b *Broker) deadLetter(e *entry, msg *message.Message, reason queue.Reason,
 		exchange, key = "", name
 	default:
 		b.deadDropped.Add(1)
+		b.emitDeadLettered(e, id, msg, reason, "dropped: the queue has no dead-letter target")
 		return false
+	}
+	// Told before the target's published event, so a history that follows
+	// the message reads in order.
+	if exchange == "" {
+		b.emitDeadLettered(e, id, msg, reason, "to queue '"+key+"'")
+	} else {
+		b.emitDeadLettered(e, id, msg, reason, "to exchange '"+exchange+"' with routing key '"+key+"'")
 	}
 	recordDeath(msg, e.def.Name, reason.String(), at)
 	msg.Exchange, msg.RoutingKey = exchange, key
@@ -82,7 +96,9 @@ func (b *Broker) deadLetter(e *entry, msg *message.Message, reason queue.Reason,
 		}
 		return false
 	}
-	n, err := b.route(vh, msg, &msgOptions{group: group}, skip, done)
+	mo := msgOptions{group: group, from: e.def.Name,
+		detail: "dead-lettered from queue '" + e.def.Name + "' (" + reason.String() + ")"}
+	n, err := b.route(vh, msg, &mo, skip, done)
 	if err != nil {
 		// The exchange is gone: RabbitMQ drops such dead letters too.
 		b.logger.Warn("dead-letter exchange not found; message dropped", slog.String("vhost", vh),
@@ -113,4 +129,17 @@ func (b *Broker) autoDLQ(e *entry) (string, error) {
 			slog.String("vhost", e.def.VHost), slog.String("queue", e.def.Name), slog.String("dlq", name))
 	}
 	return name, nil
+}
+
+// emitDeadLettered tells e's observers that message id left e as a dead
+// letter for reason, going where detail says. id 0 never entered e.
+func (b *Broker) emitDeadLettered(e *entry, id uint64, msg *message.Message, reason queue.Reason, detail string) {
+	if id == 0 || e.watchers.Load() == nil {
+		return
+	}
+	ev := MessageEvent{Event: EventDeadLettered, ID: id, At: b.clock.Now(), Reason: reason.String(), Detail: detail}
+	if msg.Properties.Has(message.FlagMessageID) {
+		ev.MessageID = msg.Properties.MessageID
+	}
+	b.emit(e, &ev)
 }

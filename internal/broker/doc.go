@@ -23,6 +23,12 @@
 // The queues themselves (package queue) take time as an argument; the
 // broker reads Config.Clock and passes it on, so tests run on a fake clock.
 //
+// Config.Observers (observe.go) hear what happens to the messages of the
+// queues they watch — the engine's events plus what only the broker
+// knows: publisher, public id, trace context, where a dead letter went,
+// what a redrive moved. Message history and trace export are built on
+// it; a queue nobody watches has no engine observer.
+//
 // # Locking
 //
 // Broker.mu guards the registry (vhosts and their queue maps). It is held
@@ -39,6 +45,11 @@
 // deleted, and it calls no queue until it has let both locks go. Binding
 // changes hold Broker.mu for reading, so the queue they name stays.
 //
-// Lock order: Broker.mu, then routeTable.defMu, then routeTable.mu; and
-// Broker.mu, then a queue's lock, then a log's locks.
+// Broker.policyMu serializes policy changes (the file's reload, the
+// API's puts and deletes) across their meta write and their apply to
+// every queue; it is taken before Broker.mu.
+//
+// Lock order: Broker.policyMu, then Broker.mu, then routeTable.defMu,
+// then routeTable.mu; and Broker.mu, then a queue's lock, then a log's
+// locks.
 package broker

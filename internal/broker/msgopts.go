@@ -18,6 +18,11 @@ type msgOptions struct {
 	hasTTL   bool
 	dedupID  string // header x-deduplication-id, or the message-id property where the queue says so
 	group    string // header x-group-id
+
+	// Not read from the message: for observers (observe.go).
+	publisher string // RouteOptions.Publisher
+	from      string // the queue a dead letter or a redriven message comes from
+	detail    string // how it came, in words
 }
 
 // readMsgOptions reads m's options. Only an invalid expiration is an

@@ -17,6 +17,15 @@ import (
 // applies, the earliest in the list on a tie (RabbitMQ also picks one
 // policy, never a merge). A queue's own arguments win over its policy,
 // key by key (see ParseRules).
+//
+// Policies come from two places. The policies file (Config.Policies,
+// replaced whole by SetPolicies on a reload) owns its policies: they are
+// not stored, and the API cannot change or delete them. Policies set
+// through the admin API (PutPolicy, DeletePolicy) are kept in meta, as
+// RabbitMQ keeps its policies in its database, so they survive a
+// restart; they are the API's alone, and a reload of the file leaves
+// them be. Both sets apply together, the file's first in the list, so
+// the file's wins a tie of priority.
 type Policy struct {
 	Name       string
 	Pattern    string // regular expression (Go syntax) matched against the queue name
@@ -24,6 +33,9 @@ type Policy struct {
 	ApplyTo    string // "queues", "all" or "" (all); "exchanges" matches no queue
 	Priority   int
 	Definition map[string]any
+	// API marks a policy set through PutPolicy (kept in meta); false is
+	// one from the policies file. Policies sets it; SetPolicies ignores it.
+	API bool
 }
 
 // compiledPolicy is a checked Policy.
@@ -66,6 +78,15 @@ func compilePolicies(ps []Policy) ([]compiledPolicy, error) {
 // policyFor returns the definition of the policy that applies to queue
 // name in vhost, or nil.
 func policyFor(ps []compiledPolicy, vhostName, name string) map[string]any {
+	if best := bestPolicy(ps, vhostName, name); best != nil {
+		return best.Definition
+	}
+	return nil
+}
+
+// bestPolicy returns the policy of ps that applies to queue name in
+// vhost, or nil.
+func bestPolicy(ps []compiledPolicy, vhostName, name string) *compiledPolicy {
 	var best *compiledPolicy
 	for i := range ps {
 		p := &ps[i]
@@ -76,21 +97,33 @@ func policyFor(ps []compiledPolicy, vhostName, name string) map[string]any {
 			best = p
 		}
 	}
-	if best == nil {
-		return nil
-	}
-	return best.Definition
+	return best
 }
 
-// SetPolicies replaces the broker's policies and applies them to every
-// queue at once. A set with an error is refused whole, and nothing
-// changes. A queue whose own arguments and the new policy do not agree
-// (an invalid combination) keeps its arguments alone, logged.
+// SetPolicies replaces the policies of the policies file and applies
+// them, with those set through the API, to every queue at once. A set
+// with an error is refused whole, and nothing changes. A queue whose own
+// arguments and the new policy do not agree (an invalid combination)
+// keeps its arguments alone, logged.
 func (b *Broker) SetPolicies(ps []Policy) error {
-	cps, err := compilePolicies(ps)
+	b.policyMu.Lock()
+	defer b.policyMu.Unlock()
+	file := make([]Policy, len(ps))
+	for i, p := range ps {
+		p.API = false
+		file[i] = p
+	}
+	cps, err := compilePolicies(append(file, b.policySet(true)...))
 	if err != nil {
 		return err
 	}
+	b.applyPolicies(cps)
+	return nil
+}
+
+// applyPolicies makes cps the broker's policies and gives every queue
+// its rules under them.
+func (b *Broker) applyPolicies(cps []compiledPolicy) {
 	b.mu.Lock()
 	b.policies = cps
 	var all []*entry
@@ -113,9 +146,9 @@ func (b *Broker) SetPolicies(ps []Policy) error {
 			}
 		}
 		e.rules.Store(&r)
+		b.watch(e, &r)
 		e.q.SetPolicy(r.EnginePolicy(), now)
 	}
-	return nil
 }
 
 // Policies returns the broker's policies.
@@ -125,6 +158,19 @@ func (b *Broker) Policies() []Policy {
 	out := make([]Policy, len(b.policies))
 	for i, p := range b.policies {
 		out[i] = p.Policy
+	}
+	return out
+}
+
+// policySet returns the API's policies (api) or the file's.
+func (b *Broker) policySet(api bool) []Policy {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []Policy
+	for _, p := range b.policies {
+		if p.API == api {
+			out = append(out, p.Policy)
+		}
 	}
 	return out
 }

@@ -37,10 +37,23 @@ import (
 // diskstore copies it into its own buffer), and queue.Delivery.Data must
 // not be modified, so the queues can share it.
 func (b *Broker) Route(vhostName string, m *message.Message, done func(error)) (queues int, err error) {
+	return b.RouteWith(vhostName, m, RouteOptions{}, done)
+}
+
+// RouteOptions say what a publish carries beyond the message.
+type RouteOptions struct {
+	// Publisher names who publishes (the AMQP connection as admin lists
+	// it), for message history; the broker does not use it otherwise.
+	Publisher string
+}
+
+// RouteWith is Route with options.
+func (b *Broker) RouteWith(vhostName string, m *message.Message, o RouteOptions, done func(error)) (queues int, err error) {
 	mo, err := readMsgOptions(m)
 	if err != nil {
 		return 0, err
 	}
+	mo.publisher = o.Publisher
 	return b.route(vhostName, m, &mo, nil, done)
 }
 
@@ -60,6 +73,9 @@ func (b *Broker) route(vhostName string, m *message.Message, mo *msgOptions, ski
 		s.queues = slices.DeleteFunc(s.queues, skip)
 	}
 	now := b.clock.Now()
+	if done != nil && len(s.queues) > 0 {
+		done = b.timeConfirm(done, now)
+	}
 	switch {
 	case len(s.queues) == 0:
 		if done != nil {
@@ -120,7 +136,16 @@ func (b *Broker) publishOne(e *entry, data []byte, m *message.Message, mo *msgOp
 			po.DedupID = m.Properties.MessageID
 		}
 	}
+	var note *publishNote
+	if mo != nil {
+		if note, done = noteFor(e, m, mo, done); note != nil {
+			po.Note = note
+		}
+	}
 	_, err := e.q.PublishWith(data, po, now, done)
+	if err == nil && note != nil && note.hold != nil && !note.emitted {
+		note.hold(nil) // a duplicate: nothing was published, nothing to hold
+	}
 	if errors.Is(err, queue.ErrRejected) && e.rules.Load().Overflow == "reject-publish-dlx" {
 		if c, derr := message.Decode(data); derr == nil {
 			b.deadLetter(e, c, queue.ReasonMaxLen, po.Group, now, func(error) {})

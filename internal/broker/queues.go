@@ -257,6 +257,7 @@ func (b *Broker) deleteQueue(vhostName, name string, self *entry, ifUnused, ifEm
 // already gone, so the next New removes the log.
 func (b *Broker) dropQueue(e *entry, self bool) {
 	b.stopWorker(e, self)
+	b.queueGone(e) // observe.go
 	b.hookMu.Lock()
 	hooks := b.deleted
 	b.hookMu.Unlock()
@@ -310,7 +311,11 @@ func (b *Broker) Publish(vhostName, name string, m *message.Message, done func(e
 	if err != nil {
 		return err
 	}
-	if err := b.publishOne(e, data, m, &mo, b.clock.Now(), done); err != nil {
+	now := b.clock.Now()
+	if done != nil {
+		done = b.timeConfirm(done, now)
+	}
+	if err := b.publishOne(e, data, m, &mo, now, done); err != nil {
 		if errors.Is(err, queue.ErrClosed) {
 			return newError(NotFound, "no queue '%s' in vhost '%s'", name, vhostName)
 		}

@@ -26,6 +26,11 @@ type RedriveOptions struct {
 	// Progress, if not nil, is called after each message moved with the
 	// count so far.
 	Progress func(moved int)
+	// Match, if not empty, moves only the messages whose every named
+	// header equals the given value, compared as text (HeaderText); the
+	// others stay where they are, in order, untouched (redrive_match.go).
+	// Limit then counts matching messages.
+	Match map[string]string
 }
 
 // redriveOwner numbers the leases of redrives apart from any front end's
@@ -48,6 +53,9 @@ func (b *Broker) Redrive(ctx context.Context, vhostName, from string, o RedriveO
 	src, err := b.lookup(vhostName, from)
 	if err != nil {
 		return 0, err
+	}
+	if len(o.Match) > 0 {
+		return b.redriveMatching(ctx, vhostName, src, o)
 	}
 	limit := o.Limit
 	if limit <= 0 {
@@ -73,7 +81,7 @@ func (b *Broker) Redrive(ctx context.Context, vhostName, from string, o RedriveO
 		if !ok {
 			break
 		}
-		if err := b.redriveOne(vhostName, d, o.To); err != nil {
+		if err := b.redriveOne(vhostName, src, d, o.To); err != nil {
 			return moved, err
 		}
 		if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
@@ -88,8 +96,9 @@ func (b *Broker) Redrive(ctx context.Context, vhostName, from string, o RedriveO
 	return moved, nil
 }
 
-// redriveOne publishes delivery d to its target and waits until stored.
-func (b *Broker) redriveOne(vhostName string, d queue.Delivery, to string) error {
+// redriveOne publishes delivery d of src to its target and waits until
+// stored.
+func (b *Broker) redriveOne(vhostName string, src *entry, d queue.Delivery, to string) error {
 	m, err := message.Decode(d.Data)
 	if err != nil {
 		return &Error{Code: Internal, Msg: fmt.Sprintf("redrive: message %d does not decode", d.ID), Err: err}
@@ -114,12 +123,21 @@ func (b *Broker) redriveOne(vhostName string, d queue.Delivery, to string) error
 		return &Error{Code: Internal, Msg: "redrive: encode", Err: err}
 	}
 	stored := make(chan error, 1)
-	mo := msgOptions{group: d.Group}
-	if err := b.publishOne(e, data, m, &mo, b.clock.Now(), func(err error) { stored <- err }); err != nil {
+	mo := msgOptions{group: d.Group, from: src.def.Name, detail: "redriven from queue '" + src.def.Name + "'"}
+	now := b.clock.Now() // the redriven event's time too: it sorts before the target's published
+	if err := b.publishOne(e, data, m, &mo, now, func(err error) { stored <- err }); err != nil {
 		return fromQueue(err, "redrive to queue '%s' in vhost '%s'", target, vhostName)
 	}
 	if err := <-stored; err != nil {
 		return fromQueue(err, "redrive to queue '%s' in vhost '%s'", target, vhostName)
+	}
+	if src.watchers.Load() != nil {
+		ev := MessageEvent{Event: EventRedriven, ID: d.ID, At: now, Deliveries: d.Deliveries,
+			Detail: "to queue '" + target + "'"}
+		if m.Properties.Has(message.FlagMessageID) {
+			ev.MessageID = m.Properties.MessageID
+		}
+		b.emit(src, &ev)
 	}
 	e.w.touch(b.clock.Now())
 	return nil

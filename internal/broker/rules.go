@@ -33,6 +33,9 @@ import (
 //	                            unless acked within this time (default: never)
 //	x-dead-letter-drop     bool at the delivery limit with no dead-letter
 //	                            exchange, drop instead of moving to <queue>.dlq
+//	x-history              bool keep each message's history (published,
+//	                            delivered, acked, dead-lettered...) for the
+//	                            history API
 //
 // FIFO is an argument of its own (x-fifo) rather than an x-queue-type
 // value, because RabbitMQ clients and tools know x-queue-type values
@@ -65,6 +68,7 @@ type Rules struct {
 	DedupMessageID  bool          // x-deduplication-message-id
 	ConsumerTimeout time.Duration // x-consumer-timeout
 	Visibility      time.Duration // x-visibility-timeout
+	History         bool          // x-history: keep each message's events (package history)
 }
 
 // EnginePolicy is the part of r the queue engine applies.
@@ -210,6 +214,7 @@ var ruleKeys = []ruleKey{
 	{"deduplication-message-id", func(r *Rules, v any) (e string) { r.DedupMessageID, e = boolArg(v); return e }},
 	{"consumer-timeout", func(r *Rules, v any) string { n, e := expiryArg(v); r.ConsumerTimeout = ms(n); return e }},
 	{"visibility-timeout", func(r *Rules, v any) string { n, e := expiryArg(v); r.Visibility = ms(n); return e }},
+	{"history", func(r *Rules, v any) (e string) { r.History, e = boolArg(v); return e }},
 }
 
 // ParseRules reads a queue's rules from its canonical arguments (args)

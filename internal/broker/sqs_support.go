@@ -58,6 +58,7 @@ func (b *Broker) SetQueueArgs(vhostName, name string, args map[string]any) error
 		}
 	}
 	e.rules.Store(&r)
+	b.watch(e, &r)
 	e.q.SetPolicy(r.EnginePolicy(), b.clock.Now())
 	e.w.poke()
 	return nil
@@ -86,7 +87,17 @@ func (b *Broker) PublishResult(vhostName, name string, m *message.Message, done 
 		po.DedupID = m.Properties.MessageID
 	}
 	now := b.clock.Now()
+	if done != nil {
+		done = b.timeConfirm(done, now)
+	}
+	var note *publishNote
+	if note, done = noteFor(e, m, &mo, done); note != nil {
+		po.Note = note // message history and tracing (observe.go)
+	}
 	res, err := e.q.PublishWith(data, po, now, done)
+	if err == nil && note != nil && note.hold != nil && !note.emitted {
+		note.hold(nil) // a duplicate: nothing was published, nothing to hold
+	}
 	if errors.Is(err, queue.ErrRejected) && e.rules.Load().Overflow == "reject-publish-dlx" {
 		b.deadLetter(e, m, queue.ReasonMaxLen, po.Group, now, func(error) {})
 	}

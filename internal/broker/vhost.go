@@ -57,6 +57,7 @@ func (b *Broker) DeleteVHost(name string) error {
 	for _, e := range vh.queues {
 		b.dropQueue(e, false)
 	}
+	b.dropVHostPolicies(name)
 	b.logger.Info("vhost deleted", slog.String("vhost", name), slog.Int("queues", len(vh.queues)))
 	return nil
 }

@@ -58,6 +58,16 @@ type Config struct {
 	// queue="_other", so that cardinality stays bounded.
 	MetricsMaxQueues int
 
+	// History bounds message history (queues with x-history): events
+	// kept per message, histories kept, and how long a finished one is
+	// kept. See history.go.
+	HistoryMaxEvents   int
+	HistoryMaxMessages int
+	HistoryRetention   time.Duration
+	// OTLPEndpoint is the OTLP/HTTP endpoint that publish, deliver, ack
+	// and dead-letter spans are exported to; "" exports none.
+	OTLPEndpoint string
+
 	// File is the config file the settings were read from, or "" if none.
 	// Load sets it; it is a record of where settings came from, not a
 	// setting.
@@ -105,6 +115,10 @@ func Default() Config {
 		MemoryHighWatermark: MemoryWatermark{Percent: DefaultMemoryHighWatermarkPercent},
 		DiskFreeLimit:       DefaultDiskFreeLimit,
 		MetricsMaxQueues:    1000,
+
+		HistoryMaxEvents:   32,
+		HistoryMaxMessages: 100_000,
+		HistoryRetention:   24 * time.Hour,
 	}
 }
 

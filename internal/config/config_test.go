@@ -20,6 +20,7 @@ func TestDefaultIsValidAndMatchesDesign(t *testing.T) {
 		ShutdownTimeout:     30 * time.Second,
 		MemoryHighWatermark: MemoryWatermark{Percent: 40}, DiskFreeLimit: 50 << 20,
 		MetricsMaxQueues: 1000,
+		HistoryMaxEvents: 32, HistoryMaxMessages: 100_000, HistoryRetention: 24 * time.Hour,
 	}
 	if d != want {
 		t.Errorf("Default() = %+v\nwant        %+v", d, want)

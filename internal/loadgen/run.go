@@ -27,6 +27,7 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("loadgen: %w", err)
 	}
+	defer tuneGC()()
 	r := &runner{cfg: cfg, log: cfg.logger(), runID: rand.Uint64(), begin: time.Now()}
 	res, err := r.run(ctx)
 	if r.measureStart.IsZero() {

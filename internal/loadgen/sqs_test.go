@@ -22,6 +22,13 @@ import (
 // broker's packages: the load tool still reaches it through the wire.
 func startFerrySQS(t *testing.T) string {
 	t.Helper()
+	return startFerrySQSWithKeys(t, nil)
+}
+
+// startFerrySQSWithKeys is startFerrySQS with a server that checks SigV4
+// signatures by keys.
+func startFerrySQSWithKeys(t *testing.T, keys map[string]string) string {
+	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store, err := diskstore.Open(t.TempDir(), diskstore.Options{})
 	if err != nil {
@@ -31,7 +38,7 @@ func startFerrySQS(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := sqs.NewServer(sqs.Config{Broker: b, Logger: quiet})
+	srv := sqs.NewServer(sqs.Config{Broker: b, Logger: quiet, Keys: keys})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +119,38 @@ func TestRunSQSLosesNothing(t *testing.T) {
 			if _, err := client.receive(context.Background(), endpoint+"/000000000000/"+res.Queue, 1, 1); err == nil ||
 				!strings.Contains(err.Error(), "NonExistentQueue") {
 				t.Errorf("receive from the deleted queue: %v, want NonExistentQueue", err)
+			}
+		})
+	}
+}
+
+// TestRunSQSSignsWithTheURLKey runs against a server that checks
+// signatures: with the key in the URL every request is signed and the run
+// loses nothing; without it requests go unsigned and the server refuses
+// them.
+func TestRunSQSSignsWithTheURLKey(t *testing.T) {
+	endpoint := startFerrySQSWithKeys(t, map[string]string{"AK": "SK"})
+	signed := strings.Replace(endpoint, "http://", "http://AK:SK@", 1)
+	for _, protocol := range []string{ProtocolSQSJSON, ProtocolSQSQuery} {
+		t.Run(protocol, func(t *testing.T) {
+			cfg := sqsConfig(t, protocol, signed)
+			cfg.Count = 200
+			var out bytes.Buffer
+			res, err := Run(context.Background(), cfg, &out)
+			if err != nil {
+				t.Fatalf("signed run: %v\n%s", err, out.String())
+			}
+			if res.Confirmed != cfg.Count || res.Consumed != cfg.Count || res.Lost != 0 || res.Duplicates != 0 {
+				t.Errorf("confirmed %d consumed %d lost %d dups %d of %d", res.Confirmed, res.Consumed, res.Lost, res.Duplicates, cfg.Count)
+			}
+			unsigned := sqsConfig(t, protocol, endpoint)
+			client, err := newSQSClient(&unsigned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.createQueue(context.Background(), "unsigned"); err == nil ||
+				!strings.Contains(err.Error(), "MissingAuthenticationToken") {
+				t.Errorf("unsigned CreateQueue: %v, want MissingAuthenticationToken", err)
 			}
 		})
 	}

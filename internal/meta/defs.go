@@ -37,7 +37,7 @@ func (s *Store) DeleteVHost(name string) error {
 		if err := tx.Bucket(bucketVHosts).Delete([]byte(name)); err != nil {
 			return err
 		}
-		for _, top := range [][]byte{bucketQueues, bucketExchanges, bucketBindings} {
+		for _, top := range [][]byte{bucketQueues, bucketExchanges, bucketBindings, bucketPolicies} {
 			b := tx.Bucket(top)
 			if b.Bucket([]byte(name)) == nil {
 				continue

@@ -1,5 +1,6 @@
 // Package meta keeps the broker's definitions — vhosts, durable queues,
-// exchanges and bindings now; users and policies later — in a bbolt file,
+// exchanges, bindings and the policies set through the admin API; users
+// later — in a bbolt file,
 // so that a restart finds them again.
 //
 // Definitions are small and change rarely, so each change is its own
@@ -15,6 +16,7 @@
 //	queues    → <vhost> (bucket) → <queue>       → Queue as JSON
 //	exchanges → <vhost> (bucket) → <exchange>    → Exchange as JSON
 //	bindings  → <vhost> (bucket) → <binding key> → Binding as JSON
+//	policies  → <vhost> (bucket) → <policy>      → Policy as JSON
 //
 // Definitions sit in a bucket per vhost so that names need no escaping and
 // deleting a vhost deletes its queues, exchanges and bindings in the same

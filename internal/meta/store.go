@@ -21,6 +21,7 @@ var (
 
 	bucketExchanges = []byte("exchanges")
 	bucketBindings  = []byte("bindings")
+	bucketPolicies  = []byte("policies")
 )
 
 // ErrNotFound means a definition that had to exist does not.
@@ -42,7 +43,7 @@ func Open(path string) (*Store, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		// Version 1 files written before exchanges existed gain their
 		// buckets here; nothing else about them changes.
-		for _, name := range [][]byte{bucketMeta, bucketVHosts, bucketQueues, bucketExchanges, bucketBindings} {
+		for _, name := range [][]byte{bucketMeta, bucketVHosts, bucketQueues, bucketExchanges, bucketBindings, bucketPolicies} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -141,6 +141,9 @@ func (q *Queue) deleteLocked(c *command) result {
 		return result{err: fmt.Errorf("queue %q: delete message %d: %w", q.name, c.id, ErrNotFound)}
 	}
 	q.log.Append(store.Record{Kind: store.Ack, ID: e.id}, c.done)
+	if q.observe != nil {
+		q.emitGone(EventDeleted, e, c.now)
+	}
 	q.leaveGroupLocked(e.grp, e.id)
 	q.counters.deleted++
 	q.dispatchLocked(c.now)

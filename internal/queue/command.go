@@ -62,6 +62,7 @@ type command struct {
 	timeout  time.Duration // opGet: lease timeout (-1: the policy's); opVisibility: new timeout
 	flag     bool          // opGet: noAck; opNack: requeue
 	consumer *Consumer     // opConsume, opCancel
+	who      string        // opGet: who takes it, for the Observer
 	done     func(error)
 }
 
@@ -110,7 +111,7 @@ func (q *Queue) applyLocked(c *command) result {
 		q.dispatchLocked(c.now)
 		return result{n: len(ids)}
 	case opPurge:
-		return result{n: q.purgeLocked()}
+		return result{n: q.purgeLocked(c.now)}
 	case opSetPolicy:
 		q.setPolicyLocked(c.policy, c.now)
 		return result{}
@@ -197,6 +198,11 @@ func (q *Queue) publishLocked(c *command) result {
 		key = o.Group
 		e.grp = q.groupLocked(key)
 	}
+	if q.observe != nil {
+		// Before the append: an observer that keeps its own record of the
+		// publish has it queued before the message's confirm can run.
+		q.emitPublished(id, c.now, len(c.data), o.Note)
+	}
 	q.log.Append(store.Record{Kind: store.Enqueue, ID: id, Data: c.data,
 		Meta: store.Meta{Due: due, Expires: e.expires, Key: key}}, done)
 	q.counters.published++
@@ -242,7 +248,10 @@ func (q *Queue) getLocked(c *command) result {
 		if !ok {
 			return result{}
 		}
-		if d, ok := q.handOutLocked(e, nil, c.owner, c.flag, c.now, timeout); ok {
+		q.getWho = c.who
+		d, ok := q.handOutLocked(e, nil, c.owner, c.flag, c.now, timeout)
+		q.getWho = ""
+		if ok {
 			return result{d: d, ok: true}
 		}
 	}
@@ -253,6 +262,9 @@ func (q *Queue) settleLocked(c *command) result {
 	l := q.findLeaseLocked(c.owner, c.id, c.delivery)
 	if l == nil {
 		return result{err: fmt.Errorf("queue %q: %s of message %d by owner %d: %w", q.name, c.op, c.id, c.owner, ErrUnknownDelivery)}
+	}
+	if q.observe != nil {
+		q.emitSettled(l, c.op == opNack, c.flag, c.now)
 	}
 	switch {
 	case c.op == opNack && c.flag:
@@ -270,7 +282,7 @@ func (q *Queue) settleLocked(c *command) result {
 		q.log.Append(store.Record{Kind: store.Ack, ID: e.id}, c.done)
 		q.endLeaseLocked(l)
 		q.leaveGroupLocked(e.grp, e.id)
-		q.counters.acked++
+		q.countAckLocked(e.at, c.now)
 	}
 	q.dispatchLocked(c.now)
 	return result{}
@@ -313,6 +325,11 @@ func (q *Queue) returnLocked(l *lease, now int64, failed bool) {
 		}
 	}
 	q.log.Append(store.Record{Kind: store.Requeue, ID: e.id, Deliveries: e.deliveries, Meta: store.Meta{Due: due}}, nil)
+	if failed && q.observe != nil {
+		// A return at Close is the process going away, not an event of
+		// the message's.
+		q.emitReturned(l, due, now)
+	}
 	q.endLeaseLocked(l)
 	q.counters.requeued++
 	if due > 0 {
@@ -333,6 +350,9 @@ func (q *Queue) returnNowLocked(l *lease, now int64) {
 		return
 	}
 	q.log.Append(store.Record{Kind: store.Requeue, ID: e.id, Deliveries: e.deliveries}, nil)
+	if q.observe != nil {
+		q.emitReturned(l, 0, now)
+	}
 	q.endLeaseLocked(l)
 	q.counters.requeued++
 	q.readyAgainLocked(e)
@@ -429,10 +449,13 @@ func (q *Queue) trimLocked(now int64) bool {
 }
 
 // purgeLocked removes every message that is not leased.
-func (q *Queue) purgeLocked() int {
+func (q *Queue) purgeLocked(now int64) int {
 	n := 0
 	drop := func(e readyEntry) {
 		q.log.Append(store.Record{Kind: store.Ack, ID: e.id}, nil)
+		if q.observe != nil {
+			q.emitGone(EventPurged, e, now)
+		}
 		q.leaveGroupLocked(e.grp, e.id)
 		n++
 	}
@@ -503,7 +526,7 @@ func (q *Queue) handOutLocked(e readyEntry, c *Consumer, owner Owner, noAck bool
 	if noAck {
 		q.log.Append(store.Record{Kind: store.Ack, ID: e.id}, nil)
 		q.leaveGroupLocked(e.grp, e.id)
-		q.counters.acked++
+		q.countAckLocked(e.at, now)
 	} else {
 		os := c.ownerOrNil()
 		if os == nil {
@@ -519,6 +542,9 @@ func (q *Queue) handOutLocked(e readyEntry, c *Consumer, owner Owner, noAck bool
 	d := Delivery{ID: e.id, Deliveries: e.deliveries, Data: data}
 	if c != nil {
 		d.Consumer = c.tag
+	}
+	if q.observe != nil {
+		q.emitDelivered(&e, c, owner, noAck, now)
 	}
 	if e.grp != nil {
 		d.Group = e.grp.key

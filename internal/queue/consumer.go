@@ -42,6 +42,9 @@ type ConsumerOptions struct {
 	// consumer for holding a message past the policy's ConsumerTimeout.
 	// The front end tells the client (AMQP basic.cancel).
 	OnTimeout func()
+	// Connection names who consumes (the AMQP connection as admin lists
+	// it), for the Observer; the queue does not use it.
+	Connection string
 }
 
 // Consumer is a registered push consumer. Its fields are guarded by the
@@ -54,6 +57,7 @@ type Consumer struct {
 	deliver  func(Delivery)
 	// onTimeout is ConsumerOptions.OnTimeout.
 	onTimeout func()
+	conn      string // ConsumerOptions.Connection
 
 	unacked   int  // leases taken through this consumer and not yet ended
 	cancelled bool // no more deliveries

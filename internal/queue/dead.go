@@ -43,6 +43,9 @@ func (q *Queue) dieLocked(e readyEntry, reason Reason, now int64) {
 		q.unblockGroupLocked(g)
 	}
 	q.dead = append(q.dead, deadEntry{readyEntry: e, reason: reason, at: now})
+	if q.observe != nil {
+		q.emitDied(e, reason, now)
+	}
 	q.counters.died[reason]++
 	if len(q.dead) == 1 {
 		q.notifyLocked()

@@ -53,6 +53,19 @@
 // target has stored it. Nack without requeue is such a death (reason
 // rejected).
 //
+// # Observing
+//
+// SetObserver (observe.go) installs one function that hears every change
+// to a message as an Event — published, delivered (consumer, connection,
+// count), acked, nacked, requeued, retry scheduled (due), died (reason),
+// purged, deleted — with the command's time, in command order, under the
+// lock. It is the single stream that message history and trace export
+// are built on (package broker adds vhost, publisher and public ids). A
+// queue without an observer pays one nil check per event; with one, the
+// events are passed by value and the hot path still does not allocate.
+// Who published and who consumed come from the front ends
+// (PublishOptions.Note, ConsumerOptions.Connection, GetAs).
+//
 // # Locking
 //
 // One mutex, Queue.mu, guards all state; functions that expect it held end

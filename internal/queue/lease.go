@@ -29,6 +29,7 @@ type ownerState struct {
 	first     *lease
 	leases    int
 	consumers int
+	who       string // who took messages by Get (GetAs), for the Observer; set only while observed
 }
 
 // leaseCap bounds the pool of spent leases; beyond it they go to the GC.

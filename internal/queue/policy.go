@@ -172,6 +172,10 @@ type PublishOptions struct {
 	// publish with the same id inside the queue's DedupWindow is
 	// confirmed and dropped.
 	DedupID string
+	// Note is handed to the Observer with the published event (who
+	// published, the message's public id); the queue neither reads nor
+	// keeps it.
+	Note any
 }
 
 // PublishResult is what a publish did.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/hist"
 	"github.com/ferrymq/ferry/internal/store"
 )
 
@@ -67,6 +68,8 @@ type Queue struct {
 	waitingBytes  int64                  // guarded by mu
 	dedup         map[string]*dedupEntry // guarded by mu; remembered deduplication ids
 	dedupByExpiry heap[*dedupEntry]      // guarded by mu
+	observe       Observer               // guarded by mu; nil: nobody listens (observe.go)
+	getWho        string                 // guarded by mu; who of the Get being applied (GetAs), for its event
 }
 
 // Open builds a queue from what opts.Log holds: every live message is
@@ -92,6 +95,7 @@ func Open(opts Options) (*Queue, error) {
 		groups: make(map[string]*group),
 		dedup:  make(map[string]*dedupEntry),
 	}
+	q.counters.ackLatency = hist.New(AckLatencyLayout)
 	at := opts.Now.UnixNano()
 	var stale []uint64 // Dedup records already expired
 	last, err := opts.Log.Replay(func(e store.Entry) error {
@@ -212,7 +216,7 @@ func (q *Queue) Consume(o ConsumerOptions, now time.Time) (*Consumer, error) {
 	case o.Prefetch < 0:
 		return nil, fmt.Errorf("queue %q: consume %q: prefetch %d: %w", q.name, o.Tag, o.Prefetch, ErrInvalid)
 	}
-	c := &Consumer{tag: o.Tag, prefetch: o.Prefetch, noAck: o.NoAck, deliver: o.Deliver, onTimeout: o.OnTimeout}
+	c := &Consumer{tag: o.Tag, prefetch: o.Prefetch, noAck: o.NoAck, deliver: o.Deliver, onTimeout: o.OnTimeout, conn: o.Connection}
 	r := q.apply(&command{op: opConsume, now: now.UnixNano(), owner: o.Owner, consumer: c})
 	if r.err != nil {
 		return nil, r.err

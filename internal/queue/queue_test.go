@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/hist"
 	"github.com/ferrymq/ferry/internal/store"
 	"github.com/ferrymq/ferry/internal/store/memstore"
 )
@@ -274,7 +275,7 @@ func TestStats(t *testing.T) {
 	f.now = f.now.Add(10 * time.Second)
 	s := f.q.Stats(f.now)
 	want := Stats{Ready: 1, Unacked: 1, ReadyBytes: 2, UnackedBytes: 3, OldestReadyAge: 11 * time.Second,
-		Published: 2, Delivered: 1}
+		Published: 2, Delivered: 1, AckLatency: hist.New(AckLatencyLayout)}
 	if s != want {
 		t.Fatalf("Stats = %+v\nwant %+v", s, want)
 	}

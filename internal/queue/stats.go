@@ -1,6 +1,16 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/ferrymq/ferry/internal/hist"
+)
+
+// AckLatencyLayout is the buckets of Stats.AckLatency, in nanoseconds:
+// 100µs, 200µs, 400µs… doubling 26 times to about 56 minutes, so that both
+// a consumer keeping up (sub-millisecond) and a backlog drained an hour
+// later land in a bounded bucket.
+var AckLatencyLayout = hist.Layout{Base: int64(100 * time.Microsecond), N: 26}
 
 // counters are the queue's running totals since Open. Guarded by Queue.mu.
 type counters struct {
@@ -21,6 +31,17 @@ type counters struct {
 	consumerTimeouts uint64
 	deleted          uint64
 	died             [ReasonDeliveryLimit + 1]uint64
+	ackLatency       hist.Counts // enqueue→ack in nanoseconds, AckLatencyLayout
+}
+
+// countAckLocked counts one message removed by an ack (or handed to a
+// no-ack consumer) at now, enqueued at at. at is the publish time, kept
+// across redeliveries and retries, or the queue's Open for a message
+// found in the log: the latency is what the message waited in this
+// process, from the times the caller passed in, never the wall clock.
+func (q *Queue) countAckLocked(at, now int64) {
+	q.counters.acked++
+	q.counters.ackLatency.Observe(now - at)
 }
 
 // Stats is a snapshot of a queue, for admin and metrics. Counters run from
@@ -62,7 +83,10 @@ type Stats struct {
 	Deleted         uint64 // removed one by one by an operator (Delete)
 	// DeadLettered counts deaths by reason (index: Reason).
 	DeadLettered [ReasonDeliveryLimit + 1]uint64
-	Err          error // the log's sticky error, if any
+	// AckLatency is how long acked messages waited from enqueue to ack
+	// (AckLatencyLayout, nanoseconds); its Count equals Acked.
+	AckLatency hist.Counts
+	Err        error // the log's sticky error, if any
 }
 
 // Stats reports the queue's state as of now.
@@ -99,6 +123,7 @@ func (q *Queue) Stats(now time.Time) Stats {
 		ConsumerTimeout: c.consumerTimeouts,
 		Deleted:         c.deleted,
 		DeadLettered:    c.died,
+		AckLatency:      c.ackLatency,
 		Err:             err,
 	}
 	if e, ok := q.ready.peek(); ok {

@@ -25,6 +25,7 @@ type span struct {
 	fileOff      int64
 	start, end   int
 	wStart, wEnd int
+	records      int // records framed in buf[start:end] (a header is none)
 }
 
 func (b *batch) empty() bool { return len(b.spans) == 0 }
@@ -105,6 +106,7 @@ func (l *Log) Append(payload []byte, done func(error)) (Pos, error) {
 	b.buf = appendFrame(b.buf, payload, crc)
 	sp.end = len(b.buf)
 	seg.size += frame
+	sp.records++
 	if done != nil {
 		b.waiters = append(b.waiters, done)
 		sp.wEnd = len(b.waiters)

@@ -163,6 +163,7 @@ func (l *Log) writeBatch(b *batch, syncAll bool) (r flushResult) {
 				return r
 			}
 			l.cur.dirty = true
+			l.unsynced += sp.records
 		}
 		r.written = i + 1
 		okAfterSync = sp.wEnd
@@ -184,9 +185,14 @@ func (l *Log) syncCur() error {
 	if !l.cur.dirty {
 		return nil
 	}
+	start := time.Now()
 	if err := l.cur.f.Sync(); err != nil {
 		return fmt.Errorf("segment %d: fdatasync: %w", l.cur.seq, err)
 	}
+	if l.opts.OnSync != nil {
+		l.opts.OnSync(l.unsynced, time.Since(start))
+	}
+	l.unsynced = 0
 	l.cur.dirty = false
 	return nil
 }

@@ -61,8 +61,9 @@ type Log struct {
 	flusherDone chan struct{} // closed when the flusher returns
 
 	// Owned by the flusher goroutine (set before it starts):
-	spare *batch   // the other buffer of the two-buffer swap
-	cur   *segment // the segment the flusher last wrote to
+	spare    *batch   // the other buffer of the two-buffer swap
+	cur      *segment // the segment the flusher last wrote to
+	unsynced int      // records written to cur since its last fsync, for Options.OnSync
 
 	closeOnce sync.Once
 	closeErr  error

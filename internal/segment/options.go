@@ -18,6 +18,12 @@ type Options struct {
 	// Segments. It must be quick and must not call into the Log. nil means 0.
 	Base   func() uint64
 	Logger *slog.Logger // nil means slog.Default()
+	// OnSync, if not nil, is called on the flusher goroutine after each
+	// fsync of a segment's records, with how many records it made durable
+	// (0 for one that covered only a header) and how long it took, so that
+	// a store can keep fsync stats without this package keeping any. It
+	// must be quick: the next group commit waits for it.
+	OnSync func(records int, took time.Duration)
 
 	// testTick, if set, replaces the SyncInterval ticker so tests can fire
 	// interval fsyncs without waiting.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // ReadAt returns a copy of the payload of the record at pos, checking its
@@ -40,8 +41,13 @@ func (l *Log) ReadAt(pos Pos) ([]byte, error) {
 	// One read takes the header and, for most records, the whole payload
 	// (a message is usually far smaller than readAhead); only a longer
 	// record needs a second read for its rest. Half the syscalls of
-	// reading the header first.
-	buf := make([]byte, min(limit-off, FrameHeaderSize+readAhead))
+	// reading the header first. The read goes into a pooled scratch
+	// buffer and the payload is copied out at its own size: returning a
+	// slice of a fresh readAhead-sized buffer made every 1 KiB delivery
+	// allocate (and keep alive) 4 KiB.
+	scratch := readScratch.Get().(*[FrameHeaderSize + readAhead]byte)
+	defer readScratch.Put(scratch)
+	buf := scratch[:min(limit-off, FrameHeaderSize+readAhead)]
 	if err := readFull(f, buf, off); err != nil {
 		return nil, fmt.Errorf("segment %d: read frame at offset %d: %w", pos.Seg, off, err)
 	}
@@ -55,7 +61,7 @@ func (l *Log) ReadAt(pos Pos) ([]byte, error) {
 	}
 	var p []byte
 	if have := int64(len(buf)) - FrameHeaderSize; n <= have {
-		p = buf[FrameHeaderSize : FrameHeaderSize+n : FrameHeaderSize+n]
+		p = slices.Clone(buf[FrameHeaderSize : FrameHeaderSize+n])
 	} else {
 		p = make([]byte, n)
 		copy(p, buf[FrameHeaderSize:])
@@ -71,6 +77,9 @@ func (l *Log) ReadAt(pos Pos) ([]byte, error) {
 
 // readAhead is how much of a record ReadAt reads with its header.
 const readAhead = 4096
+
+// readScratch holds ReadAt's read buffers.
+var readScratch = sync.Pool{New: func() any { return new([FrameHeaderSize + readAhead]byte) }}
 
 // readBufferedLocked copies the record at off from the batch being written
 // or the one being filled.

@@ -116,7 +116,7 @@ func (s *Server) receiveMessage(r *request) (map[string]any, error) {
 func (s *Server) take(r *request, q *queue.Queue, owner queue.Owner, n int, vis, wait time.Duration) ([]queue.Delivery, error) {
 	var out []queue.Delivery
 	for len(out) < n {
-		d, ok, err := q.GetLeased(owner, vis, s.b.Now())
+		d, ok, err := q.GetLeasedAs(owner, r.sender, vis, s.b.Now()) // r.sender: who received, for message history
 		if err != nil {
 			return out, err
 		}
@@ -129,7 +129,7 @@ func (s *Server) take(r *request, q *queue.Queue, owner queue.Owner, n int, vis,
 		return out, nil
 	}
 	got := make(chan queue.Delivery, n)
-	c, err := q.Consume(queue.ConsumerOptions{Tag: "sqs-receive", Owner: owner, Prefetch: n, Deliver: func(d queue.Delivery) {
+	c, err := q.Consume(queue.ConsumerOptions{Tag: "sqs-receive", Owner: owner, Prefetch: n, Connection: r.sender, Deliver: func(d queue.Delivery) {
 		d.Data = bytes.Clone(d.Data)
 		got <- d
 	}}, s.b.Now())
@@ -219,7 +219,7 @@ func (s *Server) receivedMessage(qname string, owner queue.Owner, d queue.Delive
 				all["MessageDeduplicationId"] = dd
 			}
 		}
-		if t := headerString(m, hdrTrace); t != "" {
+		if t := awsTraceHeader(m); t != "" { // trace.go: else from traceparent
 			all["AWSTraceHeader"] = t
 		}
 		src := headerString(m, hdrLastDLQ)

@@ -73,9 +73,9 @@ func (s *Server) startSend(r *request, qi broker.QueueInfo, params map[string]an
 	} else if dedup != "" {
 		return nil, invalid("The request include parameter MessageDeduplicationId that is not valid for this queue type")
 	}
-	for what, v := range map[string]string{"MessageGroupId": group, "MessageDeduplicationId": dedup} {
-		if len(v) > 128 || strings.ContainsFunc(v, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-			return nil, invalid("Value %s for parameter %s is invalid. Reason: at most 128 printable ASCII characters.", v, what)
+	for _, p := range [...]struct{ what, v string }{{"MessageGroupId", group}, {"MessageDeduplicationId", dedup}} {
+		if len(p.v) > 128 || strings.ContainsFunc(p.v, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			return nil, invalid("Value %s for parameter %s is invalid. Reason: at most 128 printable ASCII characters.", p.v, p.what)
 		}
 	}
 	engineDedup := dedup
@@ -92,6 +92,9 @@ func (s *Server) startSend(r *request, qi broker.QueueInfo, params map[string]an
 		o.trace = t.StringValue
 	}
 	m := o.toMessage()
+	// Summed from the message's copy of the body: md5Hex([]byte(body))
+	// copied every body once more.
+	bodyMD5 := md5Hex(m.Body)
 	if engineDedup != dedup {
 		m.Properties.SetHeader(hdrDedup, engineDedup)
 	}
@@ -104,7 +107,7 @@ func (s *Server) startSend(r *request, qi broker.QueueInfo, params map[string]an
 		if err := <-stored; err != nil {
 			return nil, err
 		}
-		out := map[string]any{"MessageId": o.id, "MD5OfMessageBody": md5Hex([]byte(body))}
+		out := map[string]any{"MessageId": o.id, "MD5OfMessageBody": bodyMD5}
 		if len(attrs) > 0 {
 			out["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
 		}

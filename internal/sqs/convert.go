@@ -38,7 +38,8 @@ import (
 //	DelaySeconds            x-delay (ms)
 //	SentTimestamp           x-sqs-sent-timestamp (ms; else the timestamp property)
 //	SenderId                x-sqs-sender-id
-//	AWSTraceHeader          x-amzn-trace-id (trace context, as AWS X-Ray names it)
+//	AWSTraceHeader          x-amzn-trace-id (trace context, as AWS X-Ray names it),
+//	                        and traceparent made from it (trace.go)
 
 const (
 	hdrTypes    = "x-sqs-types"
@@ -103,6 +104,11 @@ func (o *outgoing) toMessage() *message.Message {
 	}
 	if o.trace != "" {
 		p.SetHeader(hdrTrace, o.trace)
+		if _, given := o.attrs[hdrTraceParent]; !given {
+			if tp, ok := xrayToTraceparent(o.trace); ok {
+				p.SetHeader(hdrTraceParent, tp) // trace.go
+			}
+		}
 	}
 	return m
 }
@@ -118,8 +124,12 @@ func messageAttributes(m *message.Message) map[string]attrValue {
 		types, _ = v.(message.Table)
 	}
 	out := map[string]attrValue{}
+	derived := derivedTraceparent(m) // trace.go: not the sender's attribute
 	for _, f := range h {
 		if strings.HasPrefix(strings.ToLower(f.Key), "x-") || checkAttrName(f.Key) != nil {
+			continue
+		}
+		if derived != "" && f.Key == hdrTraceParent && f.Value == any(derived) {
 			continue
 		}
 		if _, dup := out[f.Key]; dup {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -23,29 +24,43 @@ func decodeJSONRequest(target string, body []byte) (string, map[string]any, erro
 	if !ok || action == "" {
 		return "", nil, fail(errInvalidAction, "X-Amz-Target %q does not name an AmazonSQS action", target)
 	}
-	params := map[string]any{}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return action, params, nil
+		return action, map[string]any{}, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(&params); err != nil {
+	v, err := parseJSONValue(body)
+	if err != nil {
 		return action, nil, fail(errSerialization, "the request body is not a JSON object: %v", err)
 	}
-	if d.More() {
-		return action, nil, fail(errSerialization, "the request body holds more than one JSON value")
+	switch v := v.(type) {
+	case map[string]any:
+		return action, v, nil
+	case nil:
+		return action, map[string]any{}, nil
 	}
-	if params == nil {
-		params = map[string]any{}
+	return action, nil, fail(errSerialization, "the request body is not a JSON object: it is a JSON %s", jsonKind(v))
+}
+
+// jsonKind names the kind of a decoded JSON value, for errors.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
 	}
-	return action, params, nil
+	return "number"
 }
 
 func writeJSON(w http.ResponseWriter, res map[string]any, reqID string) {
 	if res == nil {
 		res = map[string]any{}
 	}
-	data, err := json.Marshal(res)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	data, err := appendJSON(*buf, res)
+	*buf = data[:0]
 	if err != nil {
 		writeJSONError(w, &apiError{shape: errInternal.shape, code: errInternal.code, status: 500, msg: err.Error()}, reqID)
 		return
@@ -53,6 +68,9 @@ func writeJSON(w http.ResponseWriter, res map[string]any, reqID string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
 	h.Set("x-amzn-RequestId", reqID)
+	// With its length given, net/http writes the answer in one piece
+	// instead of chunking what passes its 4 KiB buffer.
+	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(data)
 }

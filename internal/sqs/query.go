@@ -3,8 +3,8 @@ package sqs
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,43 +78,46 @@ func (n *formNode) kid(k string) *formNode {
 }
 
 // decodeQueryRequest reads a query protocol request from the URL's raw
-// query and the form body.
+// query and the form body. A parameter given more than once keeps its
+// first value, the URL's before the body's, as url.Values.Get reads it.
 func decodeQueryRequest(rawQuery string, body []byte) (string, map[string]any, error) {
-	form, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return "", nil, fail(errMalformedQueryString, "malformed query string: %v", err)
-	}
-	bodyForm, err := url.ParseQuery(string(body))
-	if err != nil {
-		return "", nil, fail(errMalformedQueryString, "malformed form body: %v", err)
-	}
-	for k, v := range bodyForm {
-		form[k] = append(form[k], v...)
-	}
-	action := form.Get("Action")
-	if action == "" {
-		return "", nil, missing("Action")
-	}
 	root := &formNode{}
-	for k, vs := range form {
-		if queryIgnored(k) || len(vs) == 0 {
-			continue
+	action, actionSet := "", false
+	var badName error
+	add := func(k, v string) {
+		if k == "Action" && !actionSet {
+			action, actionSet = v, true
 		}
-		parts := strings.Split(k, ".")
-		if len(parts) > maxQueryDepth {
-			return action, nil, invalid("parameter name %q nests too deeply", k)
+		if badName != nil || queryIgnored(k) {
+			return
+		}
+		if strings.Count(k, ".") >= maxQueryDepth {
+			badName = invalid("parameter name %q nests too deeply", k)
+			return
 		}
 		n := root
-		for _, p := range parts {
+		for p := range strings.SplitSeq(k, ".") {
 			if p == "" {
-				return action, nil, invalid("malformed parameter name %q", k)
+				badName = invalid("malformed parameter name %q", k)
+				return
 			}
 			n = n.kid(p)
 		}
-		if n.hasValue {
-			return action, nil, invalid("parameter %s is given more than once", k)
+		if !n.hasValue {
+			n.value, n.hasValue = v, true
 		}
-		n.value, n.hasValue = vs[0], true
+	}
+	if err := parseForm(rawQuery, add); err != nil {
+		return "", nil, fail(errMalformedQueryString, "malformed query string: %v", err)
+	}
+	if err := parseForm(string(body), add); err != nil {
+		return "", nil, fail(errMalformedQueryString, "malformed form body: %v", err)
+	}
+	if action == "" {
+		return "", nil, missing("Action")
+	}
+	if badName != nil {
+		return action, nil, badName
 	}
 	params, err := root.object()
 	if err != nil {
@@ -128,6 +131,85 @@ func decodeQueryRequest(rawQuery string, body []byte) (string, map[string]any, e
 		}
 	}
 	return action, params, nil
+}
+
+// parseForm calls fn with each name and value of an URL-encoded form, in
+// order, as url.ParseQuery reads them (and with its errors), without
+// building its map: names and values without escapes are slices of s.
+func parseForm(s string, fn func(k, v string)) error {
+	var first error
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.Contains(pair, ";") {
+			if first == nil {
+				first = errors.New("invalid semicolon separator in query")
+			}
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := formUnescape(k)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		v, err = formUnescape(v)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		fn(k, v)
+	}
+	return first
+}
+
+// formUnescape is url.QueryUnescape in one pass (it counts, then copies);
+// a malformed escape is left to url.QueryUnescape for its error.
+func formUnescape(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	for rest := s; rest != ""; {
+		i := strings.IndexAny(rest, "%+")
+		if i < 0 {
+			b = append(b, rest...)
+			break
+		}
+		b = append(b, rest[:i]...)
+		if rest[i] == '+' {
+			b = append(b, ' ')
+			rest = rest[i+1:]
+			continue
+		}
+		if i+2 >= len(rest) || !isHex(rest[i+1]) || !isHex(rest[i+2]) {
+			return url.QueryUnescape(s)
+		}
+		b = append(b, unhex(rest[i+1])<<4|unhex(rest[i+2]))
+		rest = rest[i+3:]
+	}
+	return string(b), nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // object converts n's members to the JSON shape.
@@ -248,30 +330,74 @@ var xmlNames = map[string]string{
 }
 
 // writeXML writes result res of action as the query protocol's answer.
+// The writers below build it with plain appends rather than fmt, and
+// copy text that needs no escaping as it is: on ReceiveMessage's ten
+// bodies this was a tenth of the server's time.
 func writeXML(w http.ResponseWriter, action string, res map[string]any, reqID string) {
-	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0"?>` + "\n")
-	fmt.Fprintf(&b, `<%sResponse xmlns="%s">`, action, xmlNS)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := bytes.NewBuffer(*buf)
+	defer func() { *buf = b.Bytes()[:0] }()
+	b.WriteString(`<?xml version="1.0"?>` + "\n<")
+	b.WriteString(action)
+	b.WriteString(`Response xmlns="` + xmlNS + `">`)
 	if len(res) > 0 {
-		fmt.Fprintf(&b, "<%sResult>", action)
-		writeXMLMembers(&b, action, res)
-		fmt.Fprintf(&b, "</%sResult>", action)
+		xmlOpen(b, action+"Result")
+		writeXMLMembers(b, action, res)
+		xmlClose(b, action+"Result")
 	}
-	fmt.Fprintf(&b, "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>", reqID, action)
+	b.WriteString("<ResponseMetadata><RequestId>")
+	b.WriteString(reqID)
+	b.WriteString("</RequestId></ResponseMetadata></")
+	b.WriteString(action)
+	b.WriteString("Response>")
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("x-amzn-RequestId", reqID)
+	// With its length given, net/http writes the answer in one piece
+	// instead of chunking what passes its 4 KiB buffer.
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes())
 }
 
-func writeXMLMembers(b *bytes.Buffer, action string, m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func xmlOpen(b *bytes.Buffer, name string) {
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteByte('>')
+}
+
+func xmlClose(b *bytes.Buffer, name string) {
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteByte('>')
+}
+
+// xmlText writes s escaped as xml.EscapeText escapes it. Printable ASCII
+// without the five special characters is copied as it is.
+func xmlText(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if !xmlPlain[s[i]] {
+			xml.EscapeText(b, []byte(s))
+			return
+		}
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	b.WriteString(s)
+}
+
+// xmlPlain marks the bytes xmlText copies as they are.
+var xmlPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range `<>&'"` {
+		t[c] = false
+	}
+	return t
+}()
+
+func writeXMLMembers(b *bytes.Buffer, action string, m map[string]any) {
+	for _, k := range sortedKeys(m) {
 		v := m[k]
 		name := k
 		if n, ok := xmlNames[k]; ok {
@@ -318,28 +444,33 @@ func writeXMLEntries(b *bytes.Buffer, action, name, k string, v map[string]any) 
 	if k == "Tags" {
 		keyName = "Key"
 	}
-	for _, x := range slices.Sorted(maps.Keys(v)) {
-		fmt.Fprintf(b, "<%s><%s>", name, keyName)
-		xml.EscapeText(b, []byte(x))
-		fmt.Fprintf(b, "</%s>", keyName)
+	for _, x := range sortedKeys(v) {
+		xmlOpen(b, name)
+		xmlOpen(b, keyName)
+		xmlText(b, x)
+		xmlClose(b, keyName)
 		writeXMLElement(b, action, "Value", v[x])
-		fmt.Fprintf(b, "</%s>", name)
+		xmlClose(b, name)
 	}
 }
 
 func writeXMLElement(b *bytes.Buffer, action, name string, v any) {
-	fmt.Fprintf(b, "<%s>", name)
+	xmlOpen(b, name)
 	switch v := v.(type) {
 	case map[string]any:
 		writeXMLMembers(b, action, v)
 	case string:
-		xml.EscapeText(b, []byte(v))
+		xmlText(b, v)
 	case bool:
 		b.WriteString(strconv.FormatBool(v))
+	case int64:
+		b.WriteString(strconv.FormatInt(v, 10))
+	case int:
+		b.WriteString(strconv.Itoa(v))
 	default:
-		xml.EscapeText(b, []byte(fmt.Sprint(v)))
+		xmlText(b, fmt.Sprint(v))
 	}
-	fmt.Fprintf(b, "</%s>", name)
+	xmlClose(b, name)
 }
 
 func writeXMLError(w http.ResponseWriter, e *apiError, reqID string) {

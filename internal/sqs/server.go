@@ -3,9 +3,8 @@ package sqs
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -170,11 +169,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		proto = protoJSON
 	}
 	action := ""
+	reqBuf := getBuffer()
+	defer putBuffer(reqBuf)
 	res, err := func() (map[string]any, error) {
 		if hr.Method != http.MethodPost && hr.Method != http.MethodGet {
 			return nil, fail(errInvalidAction, "method %s is not supported", hr.Method)
 		}
-		body, err := io.ReadAll(io.LimitReader(hr.Body, maxRequestBytes+1))
+		body, err := readBody(hr, *reqBuf, maxRequestBytes)
+		*reqBuf = body[:0]
 		if err != nil {
 			return nil, invalid("cannot read the request: %v", err)
 		}
@@ -301,5 +303,15 @@ func newUUID() string {
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }

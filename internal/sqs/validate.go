@@ -50,6 +50,9 @@ func checkBody(body string) error {
 	if body == "" {
 		return missing("MessageBody")
 	}
+	if plainText(body) {
+		return nil
+	}
 	if !utf8.ValidString(body) {
 		return fail(errInvalidMessage, "Invalid binary character in the message body: not valid UTF-8")
 	}
@@ -59,6 +62,17 @@ func checkBody(body string) error {
 		}
 	}
 	return nil
+}
+
+// plainText says whether s is printable ASCII, tabs and line ends: the
+// usual body, allowed without decoding a rune at a time.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 || c >= 0x80) && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 func validBodyRune(r rune) bool {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/hist"
 	"github.com/ferrymq/ferry/internal/segment"
 	"github.com/ferrymq/ferry/internal/store"
 )
@@ -32,6 +33,9 @@ type Store struct {
 	dir    string
 	opts   Options
 	logger *slog.Logger
+
+	// fsyncs over every log of the store (Stats): safe for concurrent use.
+	fsyncTime, fsyncRecords *hist.Atomic
 
 	mu     sync.Mutex
 	logs   map[string]*Log          // open logs by name. Guarded by mu.
@@ -65,6 +69,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		logger: opts.Logger.With("component", "diskstore"),
 		logs:   make(map[string]*Log),
 		busy:   make(map[string]chan struct{}),
+
+		fsyncTime:    hist.NewAtomic(FsyncTimeLayout),
+		fsyncRecords: hist.NewAtomic(FsyncRecordsLayout),
 	}
 	if err := s.init(); err != nil {
 		return nil, err
@@ -138,6 +145,7 @@ func (s *Store) openLog(name string) (*Log, error) {
 		Interval:    s.opts.Interval,
 		Base:        l.lastID.Load,
 		Logger:      l.logger,
+		OnSync:      s.observeSync,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue %q: %w", name, err)
