@@ -368,6 +368,14 @@ func TestCLIRedriveMatch(t *testing.T) {
 	if len(left) != 2 || left[0]["payload"] != "g1" || left[1]["payload"] != "g2" {
 		t.Errorf("left in work.dlq: %v", left)
 	}
+	// With --json the ended task is printed, also when the start's answer
+	// already shows it done.
+	n.deadLetter("a3")
+	var task map[string]any
+	n.jsonOf(&task, "dlq", "redrive", "work.dlq", "--match", "tenant=acme")
+	if task["state"] != "done" || task["moved"] != float64(1) {
+		t.Errorf("redrive --json: %v", task)
+	}
 }
 
 func TestCLIConnections(t *testing.T) {

@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,42 @@ func TestGuestOnlyFromLoopback(t *testing.T) {
 		if rec.Code != tc.want {
 			t.Errorf("guest from %s: %d, want %d (%s)", tc.remote, rec.Code, tc.want, rec.Body)
 		}
+	}
+}
+
+// TestCrossOriginWritesRefused: a request that changes something and
+// names another origin (what a browser sends for a hostile page's form
+// post) is refused before it runs; the same request from this server's
+// own pages, or from a tool that names no origin, goes through.
+func TestCrossOriginWritesRefused(t *testing.T) {
+	e := start(t, Config{})
+	send := func(method, path, origin, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:4000"
+		req.Host = "127.0.0.1:15672"
+		req.SetBasicAuth("guest", "guest")
+		req.Header.Set("Content-Type", "text/plain")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		rec := httptest.NewRecorder()
+		e.admin.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := send("PUT", "/api/queues/%2F/victim", "http://evil.example", `{"durable":true}`); rec.Code != http.StatusForbidden ||
+		!strings.Contains(rec.Body.String(), `cross-origin PUT refused`) {
+		t.Fatalf("cross-origin PUT: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send("GET", "/api/queues/%2F/victim", "", ""); rec.Code != http.StatusNotFound {
+		t.Fatalf("the refused PUT declared the queue: GET answers %d %s", rec.Code, rec.Body)
+	}
+	if rec := send("PUT", "/api/queues/%2F/mine", "http://127.0.0.1:15672", `{"durable":true}`); rec.Code != http.StatusCreated {
+		t.Fatalf("same-origin PUT: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send("PUT", "/api/queues/%2F/tool", "", `{"durable":true}`); rec.Code != http.StatusCreated {
+		t.Fatalf("PUT without Origin: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send("GET", "/api/queues/%2F/mine", "http://evil.example", ""); rec.Code != http.StatusOK {
+		t.Fatalf("a cross-origin GET is a read (the browser keeps its answer from the page): %d %s", rec.Code, rec.Body)
 	}
 }

@@ -81,9 +81,11 @@ func (b *Broker) deadLetterOf(e *entry, id uint64, msg *message.Message, reason 
 	}
 	// Told before the target's published event, so a history that follows
 	// the message reads in order.
-	if exchange == "" {
+	switch {
+	case e.watchers.Load() == nil: // nobody listens: build no text
+	case exchange == "":
 		b.emitDeadLettered(e, id, msg, reason, "to queue '"+key+"'")
-	} else {
+	default:
 		b.emitDeadLettered(e, id, msg, reason, "to exchange '"+exchange+"' with routing key '"+key+"'")
 	}
 	recordDeath(msg, e.def.Name, reason.String(), at)

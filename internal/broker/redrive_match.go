@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -18,10 +17,12 @@ const redrivePage = 500
 // ready messages of src whose headers match, and leaves every other one
 // as it is. Leasing the others to look at them would raise their
 // delivery counts (and could push them past a delivery limit), so it
-// browses instead: a matching message is read without a lease, published
-// to its target, and once the target has stored it, deleted from src. A
-// consumer of src that leases a matching message in that window may get
-// it as well (at-least-once: the copy in the target is never lost).
+// browses instead; a matching message is then taken by id (Queue.Take:
+// only while it is still ready, so never from under a consumer that
+// leased it meanwhile), published to its target, and acked in src once
+// the target has stored it, as Redrive does. A message leased, delayed
+// or held back by its group when its turn comes is left for a later
+// redrive.
 //
 // It considers the messages src held when the redrive began (IDs up to
 // its LastID then), so it ends even while src keeps filling, or when the
@@ -31,6 +32,8 @@ func (b *Broker) redriveMatching(ctx context.Context, vhostName string, src *ent
 	from := src.def.Name
 	start := b.clock.Now()
 	last := src.q.LastID()
+	owner := queue.Owner(redriveOwner.Add(1))
+	defer src.q.Release(owner, b.clock.Now()) // whatever is still leased on an early return
 	var after uint64
 	for o.Limit <= 0 || moved < o.Limit {
 		page, err := src.q.Browse(after, redrivePage, true)
@@ -48,7 +51,7 @@ func (b *Broker) redriveMatching(ctx context.Context, vhostName string, src *ent
 			if mi.ID > last {
 				return moved, nil // the rest came in after the start
 			}
-			if mi.State != queue.StateReady && mi.State != queue.StateHeld || mi.Data == nil {
+			if mi.State != queue.StateReady || mi.Data == nil {
 				continue
 			}
 			m, err := message.Decode(mi.Data)
@@ -64,13 +67,17 @@ func (b *Broker) redriveMatching(ctx context.Context, vhostName string, src *ent
 					return moved, err
 				}
 			}
-			d := queue.Delivery{ID: mi.ID, Deliveries: mi.Deliveries, Data: mi.Data, Group: mi.Group}
+			d, ok, err := src.q.Take(owner, mi.ID, b.clock.Now())
+			if err != nil {
+				return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
+			}
+			if !ok {
+				continue // leased, expired or gone since the page was read: left as it is
+			}
 			if err := b.redriveOne(vhostName, src, d, o.To); err != nil {
 				return moved, err
 			}
-			if err := src.q.Delete(mi.ID, b.clock.Now(), nil); err != nil && !errors.Is(err, queue.ErrNotFound) {
-				// Gone already (a consumer acked it meanwhile) is fine: the
-				// copy is in the target. Anything else stops the redrive.
+			if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
 				return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
 			}
 			moved++

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ferrymq/ferry/internal/message"
+	"github.com/ferrymq/ferry/internal/queue"
 )
 
 // publishH publishes body to queue name with headers h.
@@ -140,5 +141,42 @@ func TestRedriveMatchIntoItself(t *testing.T) {
 	}
 	if got := e.bodies("/", "q"); !slices.Equal(got, []string{"other", "m1", "m2"}) {
 		t.Errorf("q = %v, want [other m1 m2]", got)
+	}
+}
+
+// TestRedriveMatchLeavesLeasedMessages: a matching message that a
+// consumer leases after the redrive has read its page stays with that
+// consumer; the redrive moves only what is still ready when its turn
+// comes, and the holder's ack still settles its lease.
+func TestRedriveMatchLeavesLeasedMessages(t *testing.T) {
+	e := newEnv(t)
+	e.declare("/", "dlq", QueueOptions{})
+	e.declare("/", "dst", QueueOptions{})
+	e.publishH("dlq", "first", hdrs("tenant", "acme"))
+	e.publishH("dlq", "second", hdrs("tenant", "acme"))
+	q, _ := e.b.Queue("/", "dlq")
+	const holder = 7
+	var held queue.Delivery
+	n, err := e.b.Redrive(context.Background(), "/", "dlq", RedriveOptions{To: "dst", Match: map[string]string{"tenant": "acme"},
+		Progress: func(moved int) {
+			if moved == 1 { // "second" is on the page already, read as ready
+				d, ok, err := q.Get(holder, false, e.b.Now())
+				if err != nil || !ok {
+					t.Errorf("Get: %v %v", ok, err)
+				}
+				held = d
+			}
+		}})
+	if err != nil || n != 1 {
+		t.Fatalf("Redrive: moved %d, %v; want 1", n, err)
+	}
+	if got := e.bodies("/", "dst"); !slices.Equal(got, []string{"first"}) {
+		t.Errorf("dst = %v, want [first]", got)
+	}
+	if err := q.Ack(holder, held.ID, e.b.Now(), nil); err != nil {
+		t.Fatalf("the holder's ack after the redrive: %v", err)
+	}
+	if st := q.Stats(e.b.Now()); st.Ready != 0 || st.Unacked != 0 {
+		t.Errorf("dlq after: ready %d unacked %d, want 0 0", st.Ready, st.Unacked)
 	}
 }

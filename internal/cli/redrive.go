@@ -102,7 +102,7 @@ the task also keeps running if this command is interrupted (see it with
 				fmt.Fprintf(s.io.Stdout, "redrive %s started: %s from %s\n", t.ID, plural(t.Total, "message"), pos[0])
 				return nil
 			}
-			return s.followRedrive(t)
+			return s.followRedrive(t, data)
 		}
 	},
 }
@@ -124,17 +124,25 @@ func printDryRun(w io.Writer, queue string, a dryRunAnswer) {
 	fmt.Fprintf(w, "dry run: %s would move from %s; nothing was moved\n", plural(a.Total, "message"), queue)
 }
 
-// followRedrive polls task t until it ends, drawing progress on stderr,
-// then prints the summary (or the task's JSON) on stdout.
-func (s *session) followRedrive(t redriveTask) error {
+// followRedrive polls task t, whose JSON the start answered as data,
+// until it ends, drawing progress on stderr, then prints the summary (or
+// the task's last JSON) on stdout. Ctrl-C (s.ctx) stops the polling, not
+// the task.
+func (s *session) followRedrive(t redriveTask, data []byte) error {
 	p := newProgress(s.io.Stderr, s.io.StderrIsTerminal)
-	var data []byte
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
 	for {
 		p.update(t.Moved, t.Total)
 		if t.ended() {
 			break
 		}
-		time.Sleep(pollInterval)
+		select {
+		case <-s.ctx.Done():
+			p.done()
+			return s.ctx.Err()
+		case <-tick.C:
+		}
 		var err error
 		if data, err = s.api.getJSON(s.ctx, apiPath("api", "ferry", "redrives", t.ID), &t); err != nil {
 			p.done()

@@ -150,6 +150,34 @@ func (q *Queue) deleteLocked(c *command) result {
 	return result{}
 }
 
+// Take leases message id to owner as Get would hand it out (its
+// delivery count raised, settled by Ack, Nack or Release), but only while
+// it is ready: a message that is leased, delayed, held back behind its
+// group or being dead-lettered is left as it is, and ok is false. It is
+// for operators moving chosen messages (a filtered redrive), who must
+// never take a message from under the consumer that holds it.
+func (q *Queue) Take(owner Owner, id uint64, now time.Time) (d Delivery, ok bool, err error) {
+	r := q.apply(&command{op: opTake, id: id, now: now.UnixNano(), owner: owner})
+	return r.d, r.ok, r.err
+}
+
+func (q *Queue) takeLocked(c *command) result {
+	e, ok := q.ready.remove(c.id)
+	if !ok {
+		return result{}
+	}
+	if e.expired(c.now) {
+		q.counters.expired++
+		q.dieLocked(e, ReasonExpired, c.now)
+		return result{}
+	}
+	if q.blockedLocked(e) {
+		return result{} // its group is held: it waits there, as on any hand-out
+	}
+	d, ok := q.handOutLocked(e, nil, c.owner, false, c.now, q.policy.LeaseTimeout)
+	return result{d: d, ok: ok}
+}
+
 // takeAnywhereLocked removes message id from whichever live set holds
 // it. It costs a scan of that set: deletes by operators are rare.
 func (q *Queue) takeAnywhereLocked(id uint64) (readyEntry, bool) {

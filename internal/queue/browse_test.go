@@ -134,3 +134,35 @@ func TestDeleteFromEveryState(t *testing.T) {
 		t.Fatalf("Stats = %+v", s)
 	}
 }
+
+// TestTakeOnlyReady: Take hands out a chosen message only while it is
+// ready; a leased, delayed, group-held or unknown one is left as it is.
+func TestTakeOnlyReady(t *testing.T) {
+	q := openBrowse(t, Policy{FIFO: true})
+	for i, o := range []PublishOptions{{Group: "g"}, {Group: "g"}, {Delay: time.Hour}, {}, {}} {
+		if _, err := q.PublishWith(fmt.Appendf(nil, "m%d", i+1), o, t0, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, ok, err := q.Get(1, false, t0); err != nil || !ok || d.ID != 1 { // group g is held by 1
+		t.Fatalf("Get: %+v %v %v", d, ok, err)
+	}
+	for _, id := range []uint64{1, 2, 3, 99} { // leased, held behind its group, delayed, unknown
+		if d, ok, err := q.Take(2, id, t0); err != nil || ok {
+			t.Errorf("Take(%d) = %+v, %v, %v; want nothing", id, d, ok, err)
+		}
+	}
+	d, ok, err := q.Take(2, 5, t0) // out of order: 4 stays ready
+	if err != nil || !ok || d.ID != 5 || string(d.Data) != "m5" || d.Deliveries != 1 {
+		t.Fatalf("Take(5) = %+v, %v, %v", d, ok, err)
+	}
+	if err := q.Ack(1, 1, t0, nil); err != nil {
+		t.Fatalf("the first holder's lease is intact: %v", err)
+	}
+	if err := q.Ack(2, 5, t0, nil); err != nil {
+		t.Fatalf("Take's lease settles by Ack: %v", err)
+	}
+	if st := q.Stats(t0); st.Ready != 2 || st.Unacked != 0 { // 2 (released by the ack of 1) and 4
+		t.Errorf("stats after: ready %d unacked %d, want 2 0", st.Ready, st.Unacked)
+	}
+}

@@ -28,13 +28,14 @@ const (
 	opTakeDead
 	opBury
 	opDelete
+	opTake
 )
 
 var opNames = [...]string{
 	opPublish: "publish", opConsume: "consume", opCancel: "cancel", opGet: "get",
 	opAck: "ack", opNack: "nack", opRelease: "release", opPurge: "purge", opClose: "close",
 	opSetPolicy: "set-policy", opTick: "tick", opVisibility: "change-visibility",
-	opTakeDead: "take-dead", opBury: "dead-lettered", opDelete: "delete",
+	opTakeDead: "take-dead", opBury: "dead-lettered", opDelete: "delete", opTake: "take",
 }
 
 func (o op) String() string {
@@ -130,6 +131,8 @@ func (q *Queue) applyLocked(c *command) result {
 		return q.buryLocked(c)
 	case opDelete:
 		return q.deleteLocked(c)
+	case opTake:
+		return q.takeLocked(c)
 	case opClose:
 		// Leases end with the process: write their delivery counts down so
 		// the next Open replays them as ready, redelivered.
