@@ -71,6 +71,9 @@ func runServe(args, environ []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log := newLogger(cfg, stderr)
+	if attrs := tuneGC(cfg); len(attrs) > 0 {
+		log.Info("garbage collector set; the GOGC and GOMEMLIMIT variables override it", append([]any{"component", "server"}, attrs...)...)
+	}
 	for _, name := range config.UnknownEnv(environ) {
 		log.Warn("ignoring unknown environment variable", "component", "server", "name", name)
 	}

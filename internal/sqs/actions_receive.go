@@ -284,21 +284,27 @@ func handleFor(name, h string) (receipt, error) {
 	return rh, nil
 }
 
-// deleteOne deletes the message of handle h from queue name, once the
-// removal is durable. A stale handle does nothing (see receipt).
+// deleteOne deletes the message of handle h from queue name. A stale
+// handle does nothing (see receipt).
 func (s *Server) deleteOne(name, h string) error {
-	wait, err := s.startDelete(name, h)
-	if err != nil {
-		return err
-	}
-	return wait()
+	_, err := s.startDelete(name, h)
+	return err
 }
 
-// startDelete removes the message of handle h and returns a func that
-// waits until the removal is durable; a batch starts every entry first,
-// so one fsync covers them all. The ack names the receive the handle came
-// from (queue.Lease): a stale handle, whose message was received again
-// since, does not delete the newer receive's message.
+// startDelete removes the message of handle h. The ack names the receive
+// the handle came from (queue.Lease): a stale handle, whose message was
+// received again since, does not delete the newer receive's message.
+//
+// It answers once the engine has ended the lease and appended the ack to
+// the queue's log, not after that log's fsync, as an AMQP basic.ack is
+// never waited on either: no receiver can get the message again while
+// the node runs, and a crash before the next fsync (group commit: the
+// next few milliseconds) can bring it back once, which SQS's
+// at-least-once delivery allows and the delivery contract says (an acked
+// message is delivered again after a crash only if its ack was not yet on
+// disk). Waiting would cost every consumer one fsync per delete. The
+// returned func is for batches, which start every entry first; it has
+// nothing to wait for.
 func (s *Server) startDelete(name, h string) (func() error, error) {
 	rh, err := handleFor(name, h)
 	if err != nil {
@@ -308,19 +314,20 @@ func (s *Server) startDelete(name, h string) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	stored := make(chan error, 1)
-	err = q.AckLease(rh.owner, queue.Lease{ID: rh.id, Delivery: rh.deliveries}, s.b.Now(), func(err error) { stored <- err })
+	err = q.AckLease(rh.owner, queue.Lease{ID: rh.id, Delivery: rh.deliveries}, s.b.Now(), nil)
 	switch {
 	case errors.Is(err, queue.ErrUnknownDelivery):
-		return func() error { return nil }, nil
+		return noWait, nil
 	case err != nil:
 		return nil, err
 	}
 	s.mu.Lock()
 	delete(s.firstRecv, msgKey{name, rh.id})
 	s.mu.Unlock()
-	return func() error { return <-stored }, nil
+	return noWait, nil
 }
+
+func noWait() error { return nil }
 
 func (s *Server) deleteMessage(r *request) (map[string]any, error) {
 	qi, err := s.lookupQueue(r)
