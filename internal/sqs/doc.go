@@ -51,7 +51,10 @@
 // consumer for the wait (long polling), which the engine hands the first
 // message that becomes ready, published, due after a delay, or back from
 // a lease. Receipt handles (receipt.go) name the lease; delete and
-// visibility changes act on it, and stale handles behave as in SQS.
+// visibility changes act on it, and stale handles behave as in SQS. A
+// delete is answered once the engine has applied it and the ack is in
+// the log, not after the log's fsync, as an AMQP ack is never waited on:
+// after a crash an acked message may come back once (startDelete).
 // ApproximateFirstReceiveTimestamp is kept in memory while a message is
 // in flight: after a restart it restarts.
 //
