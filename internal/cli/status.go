@@ -92,7 +92,7 @@ rates, queues, connections and the durable store's size on disk. --json prints
 				if st.Free > 0 {
 					free = ", " + humanBytes(st.Free) + " free in the data folder"
 				}
-				line("disk", "%s in %d segments%s", humanBytes(st.Bytes), st.Segments, free)
+				line("disk", "%s in %s%s", humanBytes(st.Bytes), plural(int(st.Segments), "segment"), free)
 			}
 			return w.Flush()
 		}
