@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 
 	"github.com/ferrymq/ferry/internal/admin"
@@ -17,11 +14,9 @@ import (
 // adminFrontEnd runs the admin HTTP API and /metrics as a component of
 // serve.
 type adminFrontEnd struct {
-	addr   string
-	srv    *admin.Server
-	served chan error // Serve's result, once it returns
-	bound  net.Addr   // the listener's address, once started
-	ready  *readiness // what serve tells /readyz
+	listening
+	srv   *admin.Server
+	ready *readiness // what serve tells /readyz
 }
 
 // newAdminFrontEnd is the admin listener on cfg.AdminListen; amqpSrv, if
@@ -36,7 +31,7 @@ func newAdminFrontEnd(cfg config.Config, eng *engine, users *auth.Users, amqpSrv
 	if eng.durable != nil {
 		acfg.Store = storeStats(eng.durable)
 	}
-	return &adminFrontEnd{addr: cfg.AdminListen, srv: admin.New(acfg), ready: rd}
+	return &adminFrontEnd{listening: listening{addr: cfg.AdminListen}, srv: admin.New(acfg), ready: rd}
 }
 
 func (a *adminFrontEnd) Name() string { return "admin" }
@@ -46,24 +41,9 @@ func (a *adminFrontEnd) listener() admin.Listener {
 }
 
 // Start binds the listener.
-func (a *adminFrontEnd) Start(context.Context) error {
-	ln, err := net.Listen("tcp", a.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.addr, err)
-	}
-	a.bound = ln.Addr()
-	a.served = make(chan error, 1)
-	go func() { a.served <- a.srv.Serve(ln) }()
-	return nil
-}
+func (a *adminFrontEnd) Start(context.Context) error { return a.listen(a.srv.Serve) }
 
 // Shutdown stops serving and cancels running redrives.
 func (a *adminFrontEnd) Shutdown(ctx context.Context) error {
-	err := a.srv.Shutdown(ctx)
-	if a.served != nil {
-		if serr := <-a.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-	}
-	return err
+	return a.wait(a.srv.Shutdown(ctx), http.ErrServerClosed)
 }

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 
 	"github.com/ferrymq/ferry/internal/admin"
 	"github.com/ferrymq/ferry/internal/amqp"
@@ -15,10 +12,8 @@ import (
 
 // amqpFrontEnd runs the AMQP 0-9-1 listener as a component of serve.
 type amqpFrontEnd struct {
-	addr   string
-	srv    *amqp.Server
-	served chan error // Serve's result, once it returns
-	bound  net.Addr   // the listener's address, once started
+	listening
+	srv *amqp.Server
 }
 
 // newAMQPFrontEnd is the listener on cfg.AMQPListen with cfg's resource
@@ -26,7 +21,7 @@ type amqpFrontEnd struct {
 func newAMQPFrontEnd(cfg config.Config, eng *engine, users *auth.Users, log *slog.Logger) *amqpFrontEnd {
 	amqp.Version = versionLine()
 	return &amqpFrontEnd{
-		addr: cfg.AMQPListen,
+		listening: listening{addr: cfg.AMQPListen},
 		srv: amqp.NewServer(amqp.Config{Broker: eng.broker, Users: users, Logger: log,
 			Flow: amqpFlow(cfg)}),
 	}
@@ -51,25 +46,10 @@ func (a *amqpFrontEnd) listener() admin.Listener {
 }
 
 // Start binds the listener, so that "ready" means clients can connect.
-func (a *amqpFrontEnd) Start(context.Context) error {
-	ln, err := net.Listen("tcp", a.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.addr, err)
-	}
-	a.bound = ln.Addr()
-	a.served = make(chan error, 1)
-	go func() { a.served <- a.srv.Serve(ln) }()
-	return nil
-}
+func (a *amqpFrontEnd) Start(context.Context) error { return a.listen(a.srv.Serve) }
 
 // Shutdown closes the listener and every connection (320
 // CONNECTION_FORCED), waiting for them within ctx.
 func (a *amqpFrontEnd) Shutdown(ctx context.Context) error {
-	err := a.srv.Shutdown(ctx)
-	if a.served != nil {
-		if serr := <-a.served; serr != nil && !errors.Is(serr, amqp.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-	}
-	return err
+	return a.wait(a.srv.Shutdown(ctx), amqp.ErrServerClosed)
 }

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 
 	"github.com/ferrymq/ferry/internal/admin"
 	"github.com/ferrymq/ferry/internal/config"
@@ -14,10 +11,8 @@ import (
 
 // sqsFrontEnd runs the SQS listener as a component of serve.
 type sqsFrontEnd struct {
-	addr   string
-	srv    *sqs.Server
-	served chan error // Serve's result, once it returns
-	bound  net.Addr   // the listener's address, once started
+	listening
+	srv *sqs.Server
 }
 
 // newSQSFrontEnd is the listener on cfg.SQSListen, serving the queues of
@@ -26,8 +21,8 @@ type sqsFrontEnd struct {
 func newSQSFrontEnd(cfg config.Config, eng *engine, log *slog.Logger) *sqsFrontEnd {
 	keys, _ := config.ParseAccessKeys(cfg.SQSAccessKeys)
 	return &sqsFrontEnd{
-		addr: cfg.SQSListen,
-		srv:  sqs.NewServer(sqs.Config{Broker: eng.broker, AccountID: cfg.SQSAccountID, Keys: keys, Logger: log}),
+		listening: listening{addr: cfg.SQSListen},
+		srv:       sqs.NewServer(sqs.Config{Broker: eng.broker, AccountID: cfg.SQSAccountID, Keys: keys, Logger: log}),
 	}
 }
 
@@ -38,25 +33,10 @@ func (s *sqsFrontEnd) listener() admin.Listener {
 }
 
 // Start binds the listener, so that "ready" means clients can connect.
-func (s *sqsFrontEnd) Start(context.Context) error {
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.addr, err)
-	}
-	s.bound = ln.Addr()
-	s.served = make(chan error, 1)
-	go func() { s.served <- s.srv.Serve(ln) }()
-	return nil
-}
+func (s *sqsFrontEnd) Start(context.Context) error { return s.listen(s.srv.Serve) }
 
 // Shutdown stops accepting requests and waits, within ctx, for those in
 // flight, long polls included.
 func (s *sqsFrontEnd) Shutdown(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
-	if s.served != nil {
-		if serr := <-s.served; serr != nil && !errors.Is(serr, sqs.ErrServerClosed) {
-			err = errors.Join(err, serr)
-		}
-	}
-	return err
+	return s.wait(s.srv.Shutdown(ctx), sqs.ErrServerClosed)
 }

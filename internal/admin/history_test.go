@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"context"
-	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,8 +9,6 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/ferrymq/ferry/internal/amqp"
-	"github.com/ferrymq/ferry/internal/auth"
 	"github.com/ferrymq/ferry/internal/broker"
 	"github.com/ferrymq/ferry/internal/history"
 	"github.com/ferrymq/ferry/internal/store/memstore"
@@ -27,48 +22,14 @@ func startWithHistory(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := broker.New(broker.Config{Durable: memstore.New(), Transient: memstore.New(), Logger: quiet,
-		Observers: []broker.Observer{h}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	users := auth.Default()
-	as := amqp.NewServer(amqp.Config{Broker: b, Users: users, Logger: quiet})
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	aServed := make(chan error, 1)
-	go func() { aServed <- as.Serve(aln) }()
-	s := New(Config{Broker: b, Users: users, AMQP: as, Logger: quiet, Version: "test"})
-	hln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hServed := make(chan error, 1)
-	go func() { hServed <- s.Serve(hln) }()
-	e := &env{t: t, broker: b, amqp: as, admin: s, amqpAddr: aln.Addr().String(), base: "http://" + hln.Addr().String(), users: users}
+	// Registered before startWith's, so it runs after the broker closed.
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("admin Shutdown: %v", err)
-		}
-		if err := <-hServed; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("admin Serve: %v", err)
-		}
-		if err := as.Shutdown(ctx); err != nil {
-			t.Errorf("amqp Shutdown: %v", err)
-		}
-		<-aServed
-		if err := b.Close(); err != nil {
-			t.Errorf("broker Close: %v", err)
-		}
 		if err := h.Close(); err != nil {
 			t.Errorf("history Close: %v", err)
 		}
 	})
-	return e
+	return startWith(t, broker.Config{Durable: memstore.New(), Transient: memstore.New(),
+		Observers: []broker.Observer{h}}, Config{})
 }
 
 type historyAnswer struct {
