@@ -49,6 +49,7 @@ func openEngine(cfg config.Config, dataDir string, log *slog.Logger) (*engine, e
 		Sync:        mode,
 		Interval:    cfg.SyncInterval,
 		SegmentSize: cfg.SegmentSize,
+		Preallocate: cfg.Preallocate,
 		Logger:      log,
 	})
 	if err != nil {

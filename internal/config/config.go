@@ -22,6 +22,11 @@ type Config struct {
 	// SegmentSize is the size in bytes at which a queue's log starts a new
 	// segment file.
 	SegmentSize int64
+	// Preallocate has each busy queue log write its next segment file in
+	// full before it is needed, so that fsyncs write only data, not the
+	// file's growing size: faster confirms for one spare file per busy
+	// queue.
+	Preallocate bool
 	// AMQPListen, SQSListen and AdminListen are the host:port addresses
 	// the front ends listen on. Port 0 picks a free port.
 	AMQPListen  string
@@ -104,6 +109,7 @@ func Default() Config {
 		Sync:            SyncAlways,
 		SyncInterval:    100 * time.Millisecond,
 		SegmentSize:     64 << 20,
+		Preallocate:     true,
 		AMQPListen:      ":5672",
 		SQSListen:       ":9324",
 		AdminListen:     "127.0.0.1:15672",

@@ -15,7 +15,7 @@ func TestDefaultIsValidAndMatchesDesign(t *testing.T) {
 	}
 	want := Config{
 		DataDir: "./ferry-data", Sync: "always", SyncInterval: 100 * time.Millisecond,
-		SegmentSize: 64 << 20, AMQPListen: ":5672", SQSListen: ":9324",
+		SegmentSize: 64 << 20, Preallocate: true, AMQPListen: ":5672", SQSListen: ":9324",
 		AdminListen: "127.0.0.1:15672", SQSAccountID: "000000000000", LogFormat: "text", LogLevel: slog.LevelInfo,
 		ShutdownTimeout:     30 * time.Second,
 		MemoryHighWatermark: MemoryWatermark{Percent: 40}, DiskFreeLimit: 50 << 20,

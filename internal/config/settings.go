@@ -67,6 +67,13 @@ var settings = []*setting{
 		parse:    func(c *Config, v string) (err error) { c.SegmentSize, err = ParseSize(v); return err },
 		validate: func(c *Config) error { return sizeBetween(c.SegmentSize, MinSegmentSize, MaxSegmentSize) },
 	},
+	{
+		key: "preallocate", arg: "BOOL",
+		usage:    "write each busy queue's next segment file in full ahead of time, so fsyncs write only data (one spare segment file per busy queue)",
+		get:      func(c *Config) string { return strconv.FormatBool(c.Preallocate) },
+		parse:    func(c *Config, v string) (err error) { c.Preallocate, err = parseBool(v); return err },
+		validate: func(c *Config) error { return nil },
+	},
 	listenSetting("amqp-listen", "address of the AMQP 0-9-1 front end",
 		func(c *Config) *string { return &c.AMQPListen }),
 	listenSetting("sqs-listen", "address of the SQS front end",
@@ -254,4 +261,13 @@ func checkListen(v string) error {
 		return fmt.Errorf("invalid port in %q (want a number from 0 to 65535)", v)
 	}
 	return nil
+}
+
+// parseBool accepts true/false (and 1/0, t/f as strconv does).
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("not true or false: %q", v)
+	}
+	return b, nil
 }

@@ -21,7 +21,8 @@ import (
 //     directory has been synced with SyncDir;
 //   - directories themselves are always durable (MkdirAll is not modelled).
 //
-// Write always appends (the Log opens files with O_APPEND). Handles opened
+// Write always appends; WriteAt writes in place (and grows the file with
+// zeros when it writes past the end). Handles opened
 // before a crash fail afterwards, as the process that held them is gone,
 // and so does an operation whose OnOp hook called Crash. Crash a Log that
 // is idle, or from OnOp: an OpenFile, Remove or SyncDir racing with a Crash
@@ -38,13 +39,18 @@ type CrashFS struct {
 	hook    func(op, name string) error      // see OnOp
 }
 
-// crashNode is one file's content. synced shares its bytes with data: data
-// only grows by append (which never writes below len(data)) and Truncate
-// copies, so a snapshot taken by Sync is never changed underneath.
+// crashNode is one file's content. synced shares its bytes with data until
+// a write would change a shared byte: appends never write below len(data),
+// and WriteAt below len(synced) and Truncate copy data first, so a snapshot
+// taken by Sync is never changed underneath.
 type crashNode struct {
 	data      []byte
 	synced    []byte
 	truncated bool // Truncate ran since the last Sync: data is not synced+appended bytes
+	// lo is the lowest offset written since the last Sync (len(synced)
+	// when every change since was an append); CrashTorn keeps a prefix of
+	// what changed from there.
+	lo int64
 }
 
 // Operation names for FailAfter, OnOp and Count.
@@ -55,6 +61,7 @@ const (
 	OpSync     = "sync"
 	OpTruncate = "truncate"
 	OpRemove   = "remove"
+	OpRename   = "rename"
 	OpSyncDir  = "syncdir"
 )
 
@@ -196,6 +203,29 @@ func (c *CrashFS) Remove(name string) error {
 	return nil
 }
 
+// Rename moves oldname to newname (replacing it); both must be in the
+// same directory. Like a creation, the move is durable after SyncDir.
+func (c *CrashFS) Rename(oldname, newname string) error {
+	if err := c.begin(OpRename, oldname); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	entries, oldBase, err := c.lookupLocked(oldname)
+	if err != nil {
+		return err
+	}
+	if filepath.Dir(filepath.Clean(oldname)) != filepath.Dir(filepath.Clean(newname)) {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrInvalid}
+	}
+	n := entries[oldBase]
+	if n == nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: fs.ErrNotExist}
+	}
+	delete(entries, oldBase)
+	entries[filepath.Base(newname)] = n
+	return nil
+}
+
 // ReadDir lists the files in dir, sorted.
 func (c *CrashFS) ReadDir(dir string) ([]string, error) {
 	c.mu.Lock()
@@ -291,6 +321,29 @@ func (f *crashFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteAt writes p at off, filling any gap past the end with zeros.
+func (f *crashFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.beginFile(OpWrite); err != nil {
+		return 0, err
+	}
+	defer f.c.mu.Unlock()
+	if !f.writable || off < 0 {
+		return 0, &fs.PathError{Op: "write", Path: f.name, Err: fs.ErrPermission}
+	}
+	n := f.n
+	end := off + int64(len(p))
+	if off < int64(len(n.synced)) {
+		// The bytes at off are shared with the Sync snapshot: copy first.
+		n.data = append(make([]byte, 0, max(end, int64(len(n.data)))), n.data...)
+	}
+	if grow := end - int64(len(n.data)); grow > 0 {
+		n.data = append(n.data, make([]byte, grow)...)
+	}
+	copy(n.data[off:], p)
+	n.lo = min(n.lo, off)
+	return len(p), nil
+}
+
 func (f *crashFile) Sync() error {
 	if err := f.beginFile(OpSync); err != nil {
 		return err
@@ -298,6 +351,7 @@ func (f *crashFile) Sync() error {
 	defer f.c.mu.Unlock()
 	f.n.synced = f.n.data[:len(f.n.data):len(f.n.data)]
 	f.n.truncated = false
+	f.n.lo = int64(len(f.n.synced))
 	return nil
 }
 

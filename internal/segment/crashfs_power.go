@@ -37,20 +37,25 @@ func (c *CrashFS) crash(rng *rand.Rand) {
 // revert sets the node to what survives the crash.
 func (n *crashNode) revert(rng *rand.Rand) {
 	synced := n.synced
-	if rng != nil && !n.truncated && len(n.data) > len(synced) {
-		extra := n.data[len(synced):]
-		keep := rng.IntN(len(extra) + 1)
-		torn := make([]byte, len(synced)+keep)
+	lo := min(n.lo, int64(len(synced)))
+	if rng != nil && !n.truncated && int64(len(n.data)) > lo {
+		// Writes reach the disk in order up to some point: the bytes
+		// changed since the sync (appended, or written in place from lo)
+		// survive up to a random end, the old ones after it.
+		extra := n.data[lo:]
+		keep := int64(rng.IntN(len(extra) + 1))
+		torn := make([]byte, max(lo+keep, int64(len(synced))))
 		copy(torn, synced)
-		copy(torn[len(synced):], extra[:keep])
+		copy(torn[lo:], extra[:keep])
 		if keep > 0 && rng.IntN(4) == 0 {
-			clear(torn[len(synced)+rng.IntN(keep):])
+			clear(torn[lo+int64(rng.IntN(int(keep))) : lo+keep])
 		}
 		synced = torn
 	}
 	n.data = synced[:len(synced):len(synced)]
 	n.synced = n.data
 	n.truncated = false
+	n.lo = int64(len(n.synced))
 }
 
 // ReadFile returns a copy of name's current content (what a reader would
@@ -87,7 +92,7 @@ func (c *CrashFS) WriteFile(name string, data []byte) error {
 		return err
 	}
 	d := append([]byte(nil), data...)
-	n := &crashNode{data: d, synced: d[:len(d):len(d)]}
+	n := &crashNode{data: d, synced: d[:len(d):len(d)], lo: int64(len(d))}
 	entries[base] = n
 	c.durable[filepath.Dir(filepath.Clean(name))][base] = n
 	return nil

@@ -69,7 +69,10 @@
 //     from a crash: the file is truncated at the end of the last good record
 //     and fsynced, and a WARN is logged with the segment, the offset and the
 //     number of bytes cut. Nothing confirmed under SyncAlways can be there:
-//     it was fsynced before it was confirmed.
+//     it was fsynced before it was confirmed. The one exception: when every
+//     byte after the last good record is zero, that is a preallocated
+//     segment's unused space (Options.Preallocate, prealloc.go), and it is
+//     kept for the appends to come.
 //   - In a sealed segment (any but the last) nothing should be torn, because
 //     a segment is fsynced before the next one is created. Reading that
 //     segment stops at the damage, an ERROR is logged, the bytes are kept on
@@ -98,6 +101,11 @@
 // Append starts a new one; the flusher fsyncs the old segment before it
 // creates the new file, fsyncs the directory after creating it, and only
 // then writes records into it. So a crash can tear at most the last segment.
+// With Options.Preallocate the new file is one a goroutine of its own wrote
+// in full with zeros and fsynced beforehand, renamed into place; records
+// are written over the zeros with WriteAt, so their fsyncs need not write
+// a new file size, and the old segment is cut to its last record before
+// the fsync that seals it.
 //
 // A failed write or fsync is sticky: the log stops doing I/O, every waiting
 // and later done callback and every later Append gets that error, and the

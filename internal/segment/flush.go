@@ -71,6 +71,9 @@ func (l *Log) flush(syncAll bool) {
 	l.mu.Unlock()
 
 	r := l.writeBatch(b, syncAll)
+	if r.err == nil {
+		l.maybePrepare()
+	}
 
 	l.mu.Lock()
 	for _, sp := range b.spans[:r.written] {
@@ -146,6 +149,9 @@ func (l *Log) writeBatch(b *batch, syncAll bool) (r flushResult) {
 		sp := &b.spans[i]
 		if sp.seg != l.cur {
 			if l.cur != nil {
+				if r.err = l.trimCur(); r.err != nil {
+					return r
+				}
 				if r.err = l.syncCur(); r.err != nil {
 					return r
 				}
@@ -158,10 +164,11 @@ func (l *Log) writeBatch(b *batch, syncAll bool) (r flushResult) {
 			l.cur = sp.seg
 		}
 		if sp.end > sp.start {
-			if _, err := sp.seg.f.Write(b.buf[sp.start:sp.end]); err != nil {
+			if _, err := sp.seg.f.WriteAt(b.buf[sp.start:sp.end], sp.fileOff); err != nil {
 				r.err = fmt.Errorf("segment %d: write %d bytes at offset %d: %w", sp.seg.seq, sp.end-sp.start, sp.fileOff, err)
 				return r
 			}
+			l.cur.fileEnd = sp.fileOff + int64(sp.end-sp.start)
 			l.cur.dirty = true
 			l.unsynced += sp.records
 		}
@@ -178,6 +185,21 @@ func (l *Log) writeBatch(b *batch, syncAll bool) (r flushResult) {
 		r.ok = okAfterSync
 	}
 	return r
+}
+
+// trimCur cuts the preallocated zeros off the flusher's current segment,
+// which is about to be sealed, so that a sealed segment ends at its last
+// record; the fsync that seals it makes the new size durable.
+func (l *Log) trimCur() error {
+	if l.cur.alloc <= l.cur.fileEnd {
+		return nil
+	}
+	if err := l.cur.f.Truncate(l.cur.fileEnd); err != nil {
+		return fmt.Errorf("segment %d: truncate preallocated space at offset %d: %w", l.cur.seq, l.cur.fileEnd, err)
+	}
+	l.cur.alloc = 0
+	l.cur.dirty = true
+	return nil
 }
 
 // syncCur fsyncs the flusher's current segment if it has unsynced writes.
@@ -204,9 +226,23 @@ func (l *Log) createFile(seg *segment) error {
 	if seg.f != nil {
 		return nil
 	}
-	f, err := l.fs.OpenFile(seg.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("segment %d: create: %w", seg.seq, err)
+	var f File
+	if p := l.takePrepared(); p != nil {
+		// The new name exists once the directory is synced below; until
+		// then a crash leaves the prepared name, which Open removes.
+		if err := l.fs.Rename(p.path, seg.path); err != nil {
+			l.log.Warn("segment: could not use the preallocated segment; creating one", "seg", seg.seq, "err", err)
+			p.f.Close()
+			_ = l.fs.Remove(p.path)
+		} else {
+			f, seg.alloc = p.f, p.size
+		}
+	}
+	if f == nil {
+		var err error
+		if f, err = l.fs.OpenFile(seg.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			return fmt.Errorf("segment %d: create: %w", seg.seq, err)
+		}
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		f.Close()

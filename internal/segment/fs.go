@@ -12,10 +12,14 @@ import (
 // of STYLE.md; pebble's vfs.FS is the larger model).
 type FS interface {
 	MkdirAll(dir string) error
-	// OpenFile opens name with os.O_* flags. The Log opens every file it
-	// writes with os.O_APPEND, so File.Write always appends.
+	// OpenFile opens name with os.O_* flags. The Log writes its segments
+	// with File.WriteAt at offsets it tracks itself, so it never opens
+	// them with os.O_APPEND (which WriteAt refuses).
 	OpenFile(name string, flag int, perm os.FileMode) (File, error)
 	Remove(name string) error
+	// Rename moves oldname to newname in the same directory, replacing
+	// newname; like a creation it is durable once the directory is synced.
+	Rename(oldname, newname string) error
 	ReadDir(dir string) ([]string, error) // file names, sorted
 	// SyncDir makes the directory's entries (files created and removed)
 	// durable.
@@ -27,6 +31,7 @@ type FS interface {
 type File interface {
 	io.ReaderAt
 	io.Writer
+	io.WriterAt
 	// Sync makes the file's data, and the size it needs to read it back,
 	// durable (fdatasync).
 	Sync() error
@@ -53,6 +58,8 @@ func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 }
 
 func (osFS) Remove(name string) error { return os.Remove(name) }
+
+func (osFS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
 
 func (osFS) ReadDir(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir) // sorted by name

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // Pos names a record: its segment and the offset of its frame in the
@@ -64,6 +65,13 @@ type Log struct {
 	spare    *batch   // the other buffer of the two-buffer swap
 	cur      *segment // the segment the flusher last wrote to
 	unsynced int      // records written to cur since its last fsync, for Options.OnSync
+	// Preallocation (prealloc.go): a preparer is running, its result once
+	// collected, and the channel it reports on (capacity 1).
+	preparing bool
+	ready     *prepared
+	prepCh    chan *prepared
+	// prepFailed is set by a preparer that failed: no more tries.
+	prepFailed atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,8 +89,10 @@ type segment struct {
 	written int64 // bytes in the file; records below this are read from it
 	durable bool  // sealed and fsynced (or found on disk sealed): Remove may delete it
 
-	// Owned by the flusher goroutine:
-	dirty bool // written since the last fsync
+	// Owned by the flusher goroutine (set by Scan before it starts):
+	dirty   bool  // written since the last fsync
+	fileEnd int64 // end of the records in the file, where the next write goes
+	alloc   int64 // file size when it holds zeros past fileEnd (preallocated), else 0
 }
 
 // Open opens the log in dir, creating dir if missing. It reads the segment
@@ -104,9 +114,13 @@ func Open(dir string, opts Options) (*Log, error) {
 		kick:        make(chan struct{}, 1),
 		quit:        make(chan struct{}),
 		flusherDone: make(chan struct{}),
+		prepCh:      make(chan *prepared, 1),
 	}
 	if err := l.fs.MkdirAll(l.dir); err != nil {
 		return nil, fmt.Errorf("segment: create %s: %w", dir, err)
+	}
+	if err := l.removeStrayPrepared(); err != nil {
+		return nil, err
 	}
 	if err := l.loadSegments(); err != nil {
 		for _, s := range l.segs {
@@ -197,7 +211,7 @@ func (l *Log) openSegment(seq uint64, last bool) (*segment, error) {
 	path := l.path(seq)
 	flag := os.O_RDONLY
 	if last {
-		flag = os.O_RDWR | os.O_APPEND
+		flag = os.O_RDWR
 	}
 	f, err := l.fs.OpenFile(path, flag, 0)
 	if err != nil {
@@ -283,9 +297,13 @@ func (l *Log) close() error {
 		close(l.quit)
 		<-l.flusherDone // the flusher drains and fsyncs on its way out
 	}
+	prepErr := l.dropPrepared()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	errs := []error{l.err}
+	if prepErr != nil {
+		l.log.Warn("segment: could not remove the preallocated segment", "file", preallocName, "err", prepErr)
+	}
 	for _, s := range l.segs {
 		if s.f != nil {
 			if err := s.f.Close(); err != nil {

@@ -24,6 +24,11 @@ type Options struct {
 	// a store can keep fsync stats without this package keeping any. It
 	// must be quick: the next group commit waits for it.
 	OnSync func(records int, took time.Duration)
+	// Preallocate has the log write each next segment in full with zeros,
+	// and fsync it, before it is needed, so that the fsyncs of appends do
+	// not also write the file's growing size (prealloc.go says why). It
+	// costs one spare file of SegmentSize per busy log.
+	Preallocate bool
 
 	// testTick, if set, replaces the SyncInterval ticker so tests can fire
 	// interval fsyncs without waiting.

@@ -10,7 +10,8 @@ import (
 )
 
 // TestPowerLoss cuts the power at a random file-system operation, many
-// times per seed and across all sync modes, then reboots: what Scan
+// times per seed and across all sync modes, with and without
+// preallocated segments, then reboots: what Scan
 // returns must be a prefix of what was appended (no garbage, nothing after
 // a gap), and must hold every record confirmed under SyncAlways and every
 // record covered by a Sync that returned.
@@ -19,21 +20,25 @@ func TestPowerLoss(t *testing.T) {
 	if testing.Short() {
 		seeds = 10
 	}
-	var lost, cuts, kept int
+	var lost, cuts, kept, renames int
 	for seed := range uint64(seeds) {
 		mode := []SyncMode{SyncAlways, SyncInterval, SyncNone}[seed%3]
-		l, c, k := powerLossRun(t, seed, mode)
+		prealloc := seed/3%2 == 1
+		l, c, k, r := powerLossRun(t, seed, mode, prealloc)
 		if t.Failed() {
-			t.Fatalf("seed %d, mode %v failed", seed, mode)
+			t.Fatalf("seed %d, mode %v, preallocate %v failed", seed, mode, prealloc)
 		}
-		lost, cuts, kept = lost+l, cuts+c, kept+k
+		lost, cuts, kept, renames = lost+l, cuts+c, kept+k, renames+r
 	}
 	// The test means something only if crashes lost unconfirmed records,
-	// tore tails that had to be cut, and kept confirmed ones.
-	if lost == 0 || cuts == 0 || kept == 0 {
-		t.Fatalf("weak run: %d records lost, %d tails cut, %d confirmed records kept", lost, cuts, kept)
+	// tore tails that had to be cut, and kept confirmed ones, and if
+	// preallocated segments were used.
+	if lost == 0 || cuts == 0 || kept == 0 || renames == 0 {
+		t.Fatalf("weak run: %d records lost, %d tails cut, %d confirmed records kept, %d prepared segments used",
+			lost, cuts, kept, renames)
 	}
-	t.Logf("%d seeds: %d unconfirmed records lost, %d torn tails cut, %d confirmed records checked", seeds, lost, cuts, kept)
+	t.Logf("%d seeds: %d unconfirmed records lost, %d torn tails cut, %d confirmed records checked, %d prepared segments used",
+		seeds, lost, cuts, kept, renames)
 }
 
 // powerState is what the test knows while one life of the log runs.
@@ -45,13 +50,14 @@ type powerState struct {
 
 // powerLossRun lives through four crashes of one log and reports how many
 // appended records were lost, how many WARNs about cut data were logged,
-// and how many records that had to survive were checked.
-func powerLossRun(t *testing.T, seed uint64, mode SyncMode) (lost, cuts, kept int) {
+// how many records that had to survive were checked, and how many
+// prepared segments were renamed into place.
+func powerLossRun(t *testing.T, seed uint64, mode SyncMode, prealloc bool) (lost, cuts, kept, renames int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	c := NewCrashFS()
 	tick := make(chan time.Time, 1)
 	var logs logCapture
-	opts := Options{FS: c, Sync: mode, SegmentSize: int64(256 + rng.IntN(4096)), testTick: tick, Logger: logs.logger()}
+	opts := Options{FS: c, Sync: mode, SegmentSize: int64(256 + rng.IntN(4096)), Preallocate: prealloc, testTick: tick, Logger: logs.logger()}
 	var history [][]byte // what was appended and not known lost, in order
 	keep := 0            // how many of history must survive the next crash
 	for life := range 4 {
@@ -142,5 +148,5 @@ func powerLossRun(t *testing.T, seed uint64, mode SyncMode) (lost, cuts, kept in
 		}
 		st.mu.Unlock()
 	}
-	return lost, len(logs.entries(t, "WARN")), kept
+	return lost, len(logs.entries(t, "WARN")), kept, c.Count(OpRename)
 }

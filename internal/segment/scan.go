@@ -58,7 +58,15 @@ func (l *Log) scanOnce(fn func(Pos, []byte) error) error {
 		if reason == nil {
 			continue
 		}
-		if s != active {
+		if s == active {
+			kept, err := l.keepZeros(s, end)
+			if err != nil {
+				return err
+			}
+			if kept {
+				continue
+			}
+		} else {
 			l.log.Error("segment: corrupt record in sealed segment; rest of segment skipped, bytes kept",
 				"seg", s.seq, "file", s.path, "offset", end, "skipped", s.size-end, "err", reason)
 			continue
@@ -75,8 +83,30 @@ func (l *Log) scanOnce(fn func(Pos, []byte) error) error {
 	}
 	l.scanned = true
 	l.cur = l.active // before the flusher starts, so it owns cur from here
+	if l.cur != nil {
+		l.cur.fileEnd = l.cur.written
+	}
 	go l.flushLoop()
 	return nil
+}
+
+// keepZeros keeps the space after the last record of the active segment
+// s, which ends at end, when it is all zeros: a preallocated segment the
+// log was writing into (prealloc.go). Appends go on over the zeros.
+func (l *Log) keepZeros(s *segment, end int64) (bool, error) {
+	zero, err := zeroTail(s.f, end, s.size)
+	if err != nil {
+		return false, fmt.Errorf("segment %d: read tail at offset %d: %w", s.seq, end, err)
+	}
+	if !zero {
+		return false, nil
+	}
+	l.log.Debug("segment: preallocated space after the last record kept", "seg", s.seq, "offset", end, "zeros", s.size-end)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s.alloc = s.size
+	s.size, s.written = end, end
+	return true, nil
 }
 
 // cutTail truncates the active segment s at end, the end of its last good

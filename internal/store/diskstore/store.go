@@ -24,7 +24,10 @@ type Options struct {
 	// share of its size is compacted. 0 means 0.5; negative disables
 	// compaction (empty segments are still deleted).
 	CompactRatio float64
-	Logger       *slog.Logger // nil means slog.Default()
+	// Preallocate writes each busy log's next segment ahead of time
+	// (segment.Options.Preallocate).
+	Preallocate bool
+	Logger      *slog.Logger // nil means slog.Default()
 }
 
 // Store is a directory of queue logs. It implements store.Store.
@@ -146,6 +149,7 @@ func (s *Store) openLog(name string) (*Log, error) {
 		Base:        l.lastID.Load,
 		Logger:      l.logger,
 		OnSync:      s.observeSync,
+		Preallocate: s.opts.Preallocate,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue %q: %w", name, err)
