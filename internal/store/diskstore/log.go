@@ -41,6 +41,9 @@ type Log struct {
 	meta   map[uint64]store.Meta
 	closed bool   // guarded by mu
 	buf    []byte // encoding buffer (the segment copies it). Guarded by mu.
+	// recent holds the data of the last messages appended (recent.go).
+	// Guarded by mu.
+	recent recent
 
 	// compactMu serialises compaction passes (the worker's and Compact's).
 	compactMu sync.Mutex
@@ -80,6 +83,9 @@ func (l *Log) Append(r store.Record, done func(error)) {
 		return
 	}
 	wake := l.applyLocked(pos, appliedOf(r))
+	if r.Kind == store.Enqueue {
+		l.recent.add(&l.store.recentUsed, r.ID, r.Data)
+	}
 	if cap(l.buf) > 1<<20 {
 		l.buf = nil // one huge record should not pin its size
 	}
@@ -280,6 +286,10 @@ func (l *Log) Read(id uint64) ([]byte, error) {
 			l.mu.Unlock()
 			return nil, store.ErrNotFound
 		}
+		if data := l.recent.take(&l.store.recentUsed, id); data != nil {
+			l.mu.Unlock()
+			return data, nil
+		}
 		pos := segment.Pos{Seg: s.seq, Off: e.off}
 		l.mu.Unlock()
 		payload, err := l.seg.ReadAt(pos)
@@ -349,6 +359,7 @@ func (l *Log) close() error {
 		return nil
 	}
 	l.closed = true
+	l.recent.reset(&l.store.recentUsed)
 	l.mu.Unlock()
 	close(l.stop)
 	<-l.stopped

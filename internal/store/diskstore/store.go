@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferrymq/ferry/internal/hist"
@@ -39,6 +40,9 @@ type Store struct {
 
 	// fsyncs over every log of the store (Stats): safe for concurrent use.
 	fsyncTime, fsyncRecords *hist.Atomic
+	// recentUsed is the data held by every log's recent cache, against
+	// recentBudget.
+	recentUsed atomic.Int64
 
 	mu     sync.Mutex
 	logs   map[string]*Log          // open logs by name. Guarded by mu.
