@@ -94,11 +94,14 @@ func (u *unackedSet) trim() {
 	}
 }
 
-// settle removes the deliveries an ack or nack of tag covers.
+// settle removes the deliveries an ack or nack of tag covers. The result
+// is valid until the next settle (reader goroutine only).
 func (ch *channel) settle(tag uint64, multiple bool) ([]unackedEntry, error) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	entries, ok := ch.unacked.take(nil, tag, multiple)
+	clear(ch.settled) // drop the queue pointers of the last settle
+	entries, ok := ch.unacked.take(ch.settled[:0], tag, multiple)
+	ch.settled = entries
 	if !ok {
 		return nil, errUnknownDeliveryTag(tag)
 	}

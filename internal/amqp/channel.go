@@ -23,6 +23,7 @@ type channel struct {
 	consumers  map[string]*consumer  // by consumer tag
 	touched    map[*queue.Queue]qkey // queues that may hold our leases
 	prefetch   int                   // basic.qos global=false: for consumers made from now on
+	settled    []unackedEntry        // settle's result buffer, reused
 	lastQueue  string                // the last queue declared, for methods naming ""
 	confirming bool                  // confirm.select received
 	publishSeq uint64                // last publish sequence number in confirm mode

@@ -26,7 +26,12 @@ func newConfirmTracker() confirmTracker { return confirmTracker{done: map[uint64
 // and nacks that became announceable. ch.mu held.
 func (ch *channel) resolveLocked(seq uint64, ok bool) {
 	t := &ch.confirms
-	t.done[seq] = ok
+	// In order with nothing waiting (one queue, the common case): the loop
+	// takes seq itself, without a map insert and delete.
+	next := seq == t.through+1 && len(t.done) == 0
+	if !next {
+		t.done[seq] = ok
+	}
 	runEnd := uint64(0) // last seq of a run of acks not yet announced
 	runLen := 0
 	flush := func() {
@@ -39,8 +44,10 @@ func (ch *channel) resolveLocked(seq uint64, ok bool) {
 		// group commit confirms many publishes at once, so under load this
 		// turns a burst of acks into one multiple ack, as RabbitMQ sends.
 		if n := len(ch.pending); n > 0 && ch.pending[n-1].kind == itemMethod {
-			if _, ok := ch.pending[n-1].method.(*wire.BasicAck); ok {
-				ch.pending[n-1].method = &wire.BasicAck{DeliveryTag: runEnd, Multiple: true}
+			if a, ok := ch.pending[n-1].method.(*wire.BasicAck); ok {
+				// In place: the writer has not seen it, and a new frame per
+				// confirm was one allocation a message.
+				a.DeliveryTag, a.Multiple = runEnd, true
 				runLen = 0
 				return
 			}
@@ -49,12 +56,16 @@ func (ch *channel) resolveLocked(seq uint64, ok bool) {
 		runLen = 0
 	}
 	for {
-		ok, found := t.done[t.through+1]
-		if !found {
-			break
+		if next {
+			next = false
+		} else {
+			var found bool
+			if ok, found = t.done[t.through+1]; !found {
+				break
+			}
+			delete(t.done, t.through+1)
 		}
 		t.through++
-		delete(t.done, t.through)
 		ch.c.s.stats.confirmed.Add(1)
 		if ok {
 			runEnd = t.through
