@@ -12,7 +12,7 @@ func (r *runner) result(drain time.Duration, drained bool) Result {
 	cfg.URL = cfg.RedactedURL()
 	res := Result{
 		Scenario: cfg.Scenario, Broker: cfg.Broker, Queue: r.queue,
-		RunID: fmt.Sprintf("%016x", r.runID), Config: cfg,
+		RunID: fmt.Sprintf("%016x", r.runID), Client: cfg.client(), Config: cfg,
 		LossChecked: len(r.producers) > 0 && len(r.consumers) > 0,
 		Drained:     drained, Drain: drain, Elapsed: time.Since(r.begin),
 	}

@@ -15,6 +15,9 @@ type Config struct {
 	// Protocol is how the run speaks to the broker: ProtocolAMQP (the
 	// default when empty), ProtocolSQSJSON or ProtocolSQSQuery.
 	Protocol string `json:"protocol,omitempty"`
+	// Client is the AMQP client: ClientLean (the default when empty) or
+	// ClientAMQP091. Ignored over SQS.
+	Client string `json:"client,omitempty"`
 	// URL is the broker's AMQP URI, credentials included; for the SQS
 	// protocols, the endpoint http://host:port, with an optional
 	// ACCESS_KEY:SECRET@ to sign with.
@@ -92,8 +95,8 @@ const DefaultSQSURL = "http://127.0.0.1:9324"
 
 // The protocols a run can speak.
 const (
-	// ProtocolAMQP is AMQP 0-9-1 (amqp091-go): publish with confirms,
-	// consume with a prefetch and acks.
+	// ProtocolAMQP is AMQP 0-9-1, through the Client chosen: publish
+	// with confirms, consume with a prefetch and acks.
 	ProtocolAMQP = "amqp"
 	// ProtocolSQSJSON is SQS's JSON protocol, through the AWS SDK for Go
 	// v2: SendMessageBatch, ReceiveMessage, DeleteMessageBatch.
@@ -102,6 +105,31 @@ const (
 	// through this package's own small client: the same three actions.
 	ProtocolSQSQuery = "sqs-query"
 )
+
+// The AMQP clients a run can use.
+const (
+	// ClientLean is the load tool's own AMQP 0-9-1 client (lean_*.go):
+	// only what a run needs, batching writes, a few µs of CPU a message.
+	ClientLean = "lean"
+	// ClientAMQP091 is github.com/rabbitmq/amqp091-go, the client most Go
+	// programs use, kept to compare with and for amqps://.
+	ClientAMQP091 = "amqp091"
+)
+
+// leanClient reports whether an AMQP run uses the lean client.
+func (c *Config) leanClient() bool { return c.Client == "" || c.Client == ClientLean }
+
+// client names the run's AMQP client, for the result; "" over SQS, whose
+// protocol says which client ran.
+func (c *Config) client() string {
+	switch {
+	case c.IsSQS():
+		return ""
+	case c.leanClient():
+		return ClientLean
+	}
+	return c.Client
+}
 
 // IsSQS reports whether the run speaks one of the SQS protocols.
 func (c *Config) IsSQS() bool {
@@ -113,6 +141,7 @@ func (c *Config) IsSQS() bool {
 func Defaults() Config {
 	return Config{
 		Protocol:      ProtocolAMQP,
+		Client:        ClientLean,
 		URL:           DefaultURL,
 		Queue:         "ferry-bench",
 		Durable:       true,
@@ -137,8 +166,19 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	switch c.Protocol {
 	case "", ProtocolAMQP:
-		if _, err := url.Parse(c.URL); err != nil || c.URL == "" {
-			bad("url %q: not an AMQP URI", c.URL)
+		switch c.Client {
+		case "", ClientLean:
+			if c.URL == "" {
+				bad("url %q: not an AMQP URI", c.URL)
+			} else if _, err := parseAMQPURL(c.URL); err != nil {
+				bad("url %q: %v", c.RedactedURL(), err)
+			}
+		case ClientAMQP091:
+			if _, err := url.Parse(c.URL); err != nil || c.URL == "" {
+				bad("url %q: not an AMQP URI", c.URL)
+			}
+		default:
+			bad("client %q: want %s or %s", c.Client, ClientLean, ClientAMQP091)
 		}
 	case ProtocolSQSJSON, ProtocolSQSQuery:
 		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -27,6 +27,9 @@ func TestValidateRejects(t *testing.T) {
 		"consumers no end": {func(c *Config) { c.Producers, c.Duration, c.Count = 0, 0, 100 }, "no bound"},
 		"negative rate":    {func(c *Config) { c.Rate = -1 }, "rate"},
 		"empty url":        {func(c *Config) { c.URL = "" }, "url"},
+		"unknown client":   {func(c *Config) { c.Client = "pika" }, `client "pika": want lean or amqp091`},
+		"lean amqps":       {func(c *Config) { c.URL = "amqps://guest:secret@h/" }, "use -client amqp091 for amqps://"},
+		"lean scheme":      {func(c *Config) { c.URL = "http://h/" }, `scheme "http"`},
 	} {
 		c := Defaults()
 		tc.change(&c)
@@ -36,6 +39,16 @@ func TestValidateRejects(t *testing.T) {
 		}
 	}
 	c := Defaults()
+	c.Client, c.URL = ClientAMQP091, "amqps://guest:guest@h/" // amqp091-go speaks TLS
+	if err := c.Validate(); err != nil {
+		t.Errorf("amqp091 over amqps: %v", err)
+	}
+	c = Defaults()
+	c.Client = "" // as in a Config built by hand: the lean client
+	if err := c.Validate(); err != nil || !c.leanClient() || c.client() != ClientLean {
+		t.Errorf("empty client: %v, lean %v, named %q", err, c.leanClient(), c.client())
+	}
+	c = Defaults()
 	c.Duration, c.Count = 0, 1000 // a count alone bounds the run
 	c.AutoAck, c.Prefetch, c.AckEvery = true, 10, 20
 	if err := c.Validate(); err != nil {
@@ -47,16 +60,19 @@ func TestRegisterFlags(t *testing.T) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	c := RegisterFlags(fs)
 	err := fs.Parse([]string{"-producers=4", "-consumers", "3", "-size", "4KiB", "-confirm", "0",
-		"-rate", "5000", "-duration", "20s", "-warmup=2s", "-fresh-queue", "-persistent=false", "-json"})
+		"-rate", "5000", "-duration", "20s", "-warmup=2s", "-fresh-queue", "-persistent=false", "-json", "-client", "amqp091"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Producers != 4 || c.Consumers != 3 || c.Size != 4096 || c.ConfirmWindow != 0 || c.Rate != 5000 ||
-		c.Duration != 20*time.Second || c.Warmup != 2*time.Second || !c.FreshQueue || c.Persistent || !c.JSON {
+		c.Duration != 20*time.Second || c.Warmup != 2*time.Second || !c.FreshQueue || c.Persistent || !c.JSON || c.Client != ClientAMQP091 {
 		t.Fatalf("flags not applied: %+v", *c)
 	}
 	if c.URL != DefaultURL || c.Prefetch != 100 {
 		t.Fatalf("unset flags lost their defaults: url %q prefetch %d", c.URL, c.Prefetch)
+	}
+	if d := RegisterFlags(flag.NewFlagSet("bench", flag.ContinueOnError)); d.Client != ClientLean {
+		t.Fatalf("default client %q, want %q", d.Client, ClientLean)
 	}
 	if err := fs.Parse([]string{"-size", "lots"}); err == nil {
 		t.Fatal("-size lots was accepted")

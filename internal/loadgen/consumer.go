@@ -30,6 +30,9 @@ type consumer struct {
 	deliveries <-chan amqp.Delivery
 	closed     chan *amqp.Error
 
+	lean *leanConn // the lean client's connection, instead of conn
+	leanConsumer
+
 	consumed uint64 // deliveries of this run's messages, duplicates included
 	measured uint64 // of those, received after the warm-up
 	dups     uint64
@@ -43,6 +46,9 @@ type consumer struct {
 // open connects, sets the prefetch and starts consuming, so the consumer
 // is ready before the first message is published.
 func (c *consumer) open() error {
+	if c.cfg.leanClient() {
+		return c.openLean()
+	}
 	conn, ch, err := openChannel(c.cfg, c.name)
 	if err != nil {
 		return err
@@ -67,6 +73,9 @@ func (c *consumer) open() error {
 func (c *consumer) run(ctx context.Context, stop <-chan struct{}) error {
 	if c.sqs != nil {
 		return c.runSQS(ctx, stop)
+	}
+	if c.lean != nil {
+		return c.runLean(ctx, stop)
 	}
 	defer c.conn.Close()
 	for {

@@ -1,7 +1,7 @@
-// Package loadgen is Ferry's load tool: an AMQP 0-9-1 client, built on
-// github.com/rabbitmq/amqp091-go, that drives any AMQP broker (Ferry or
-// RabbitMQ) with producers and consumers and reports throughput, latency
-// and exactly how many messages were lost or duplicated. With Protocol
+// Package loadgen is Ferry's load tool: an AMQP 0-9-1 client that drives
+// any AMQP broker (Ferry or RabbitMQ) with producers and consumers and
+// reports throughput, latency and exactly how many messages were lost or
+// duplicated. With Protocol
 // sqs-json (the AWS SDK for Go v2) or sqs-query (a small form-POST client
 // of its own) it drives an SQS endpoint (Ferry, goaws) the same way: see
 // sqs.go for how a run maps onto SendMessageBatch, ReceiveMessage and
@@ -19,6 +19,36 @@
 // are out, then wait for their outstanding confirms; then a bounded drain
 // phase (DrainTimeout) waits until every message the broker accepted has
 // been consumed. What is still missing then is lost.
+//
+// # Two AMQP clients
+//
+// The load tool shares the machine's cores with the broker it measures,
+// so its own cost per message is part of every figure. Client picks how
+// it speaks AMQP:
+//
+//   - lean (the default, lean_*.go) is the load tool's own client on
+//     Ferry's codec, package amqp/wire: exactly what a run needs (PLAIN
+//     login, one channel, queue.declare and delete, basic.qos,
+//     confirm.select, publish, consume, ack), no more. A producer frames
+//     every publish that may go now (room in the confirm window, due by
+//     the pacer) into one reused buffer and writes them with one write;
+//     its reader goroutine settles a multiple ack in one step and wakes
+//     the publisher once per read burst. A consumer is one goroutine that
+//     reads frames from a bufio.Reader and sends all the acks of a burst
+//     in one write before it next waits. Nothing is allocated per message:
+//     the method and content header of a publish are encoded once, and of
+//     a delivery only the delivery tag and the 32-byte header are read.
+//   - amqp091 is github.com/rabbitmq/amqp091-go, the client most Go
+//     programs use: one write per publish and per ack, and a goroutine
+//     hand-off per delivery and per confirm. It is kept as the common
+//     client to compare with, and for amqps://.
+//
+// Both count the same way and report the same Result, which names the
+// client. Where they differ, lean is the one that is exact: amqp091-go
+// turns a nack that arrives ahead of a multiple ack into an ack, and
+// without confirms it stops reading returns before the broker has sent
+// them all (the lean producer closes its channel first, whose close-ok
+// comes after every return).
 //
 // # The message header
 //

@@ -13,6 +13,7 @@ import (
 func RegisterFlags(fs *flag.FlagSet) *Config {
 	c := Defaults()
 	fs.StringVar(&c.Protocol, "protocol", c.Protocol, "`protocol`: amqp, sqs-json (AWS SDK) or sqs-query (form POSTs, XML)")
+	fs.StringVar(&c.Client, "client", c.Client, "AMQP `client`: lean (the load tool's own, light on CPU) or amqp091 (github.com/rabbitmq/amqp091-go; also amqps://)")
 	fs.StringVar(&c.URL, "url", c.URL, "broker `URI`; for SQS the endpoint http://host:port (default "+DefaultSQSURL+"), KEY:SECRET@ to sign with")
 	fs.StringVar(&c.Queue, "queue", c.Queue, "queue `name`; empty for a server-named queue, deleted afterwards")
 	fs.BoolVar(&c.FreshQueue, "fresh-queue", c.FreshQueue, "use a new queue <queue>-<run id> and delete it afterwards")

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -36,5 +37,28 @@ func TestPacerUnlimited(t *testing.T) {
 	start := time.Unix(5, 0)
 	if got := (pacer{start: start}).due(1_000_000); !got.Equal(start) {
 		t.Fatalf("rate 0: due = %v, want start (no waiting)", got)
+	}
+}
+
+// count is how many messages are due: message n is due at due(n), so at
+// exactly that instant n+1 are.
+func TestPacerCount(t *testing.T) {
+	start := time.Unix(1_000_000, 0)
+	p := pacer{start: start, rate: 3}
+	for at, want := range map[time.Duration]uint64{
+		-time.Second: 0, 0: 1, 333_333_332: 1, 333_333_333: 2, time.Second - 1: 3, time.Second: 4, 100 * time.Second: 301,
+	} {
+		if got := p.count(start.Add(at)); got != want {
+			t.Errorf("rate 3: count(start+%v) = %d, want %d", at, got, want)
+		}
+	}
+	for i := range uint64(10_000) {
+		p := pacer{start: start, rate: 7}
+		if got := p.count(p.due(i)); got != i+1 {
+			t.Fatalf("rate 7: count(due(%d)) = %d, want %d", i, got, i+1)
+		}
+	}
+	if got := (pacer{start: start}).count(start); got != math.MaxUint64 {
+		t.Errorf("rate 0: count = %d, want every message", got)
 	}
 }

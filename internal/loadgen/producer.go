@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -13,9 +14,12 @@ import (
 //
 // Everything below the connection fields is owned by the producer's
 // goroutine while run is running and read by Run only after it returned,
-// so none of it needs a lock. Confirms and returns are handled on the same
-// goroutine as publishes (between publishes, and while it waits for the
-// window or the pacer), which is what keeps it lock-free.
+// so none of it needs a lock. With amqp091, confirms and returns are
+// handled on the same goroutine as publishes (between publishes, and while
+// it waits for the window or the pacer), which is what keeps it lock-free.
+// With the lean client a reader goroutine of the producer's own handles
+// them, and owns the fields so marked until run has joined it
+// (lean_producer.go).
 type producer struct {
 	id           uint32
 	name         string
@@ -37,23 +41,33 @@ type producer struct {
 	returns  chan amqp.Return       // set to nil once the library closes it
 	closed   chan *amqp.Error
 
+	lean *leanConn // the lean client's connection, instead of conn
+	leanProducer
+
 	sent         uint64 // publishes that went out; delivery tag = seq + 1
 	sentMeasured uint64 // of those, sent after the warm-up
-	settled      uint64 // confirms received, acks and nacks
-	nacked       uint64
-	unconfirmed  uint64 // still unconfirmed when the drain timed out
-	acked        seqSet
-	returned     seqSet
-	nReturned    uint64
-	sentAt       []int64 // publish time by delivery tag % window
-	confirmLat   Histogram
-	stoppedAt    time.Time // when the last publish went out
+	settled      uint64 // confirms received, acks and nacks (amqp091)
+	nacked       uint64 // lean: reader
+	unconfirmed  uint64 // no confirm when the producer stopped waiting (drain timeout)
+	acked        seqSet // lean: reader
+	returned     seqSet // lean: reader
+	nReturned    uint64 // lean: reader
+	// sentAt is the publish time by delivery tag % window. The publishing
+	// goroutine stores a slot before the message goes out and the one
+	// that handles its confirm loads it, so with the lean client the two
+	// are different goroutines: hence atomics.
+	sentAt     []atomic.Int64
+	confirmLat Histogram // lean: reader
+	stoppedAt  time.Time // when the last publish went out
 }
 
 // open connects, puts the channel in confirm mode if asked, and registers
 // for confirms and returns. Buffers hold a full window, so the library's
 // reader never waits on this producer.
 func (p *producer) open() error {
+	if p.cfg.leanClient() {
+		return p.openLean()
+	}
 	conn, ch, err := openChannel(p.cfg, p.name)
 	if err != nil {
 		return err
@@ -66,7 +80,7 @@ func (p *producer) open() error {
 			return fmt.Errorf("%s: enable publisher confirms: %w", p.name, err)
 		}
 		p.confirms = ch.NotifyPublish(make(chan amqp.Confirmation, w))
-		p.sentAt = make([]int64, w)
+		p.sentAt = make([]atomic.Int64, w)
 	}
 	return nil
 }
@@ -76,6 +90,9 @@ func (p *producer) open() error {
 func (p *producer) run(ctx context.Context, stop <-chan struct{}) error {
 	if p.sqs != nil {
 		return p.runSQS(ctx, stop)
+	}
+	if p.lean != nil {
+		return p.runLean(ctx, stop)
 	}
 	defer p.conn.Close()
 	body := make([]byte, p.cfg.Size)
@@ -123,7 +140,7 @@ publishing:
 			return fmt.Errorf("%s: publish message %d: %w", p.name, seq, err)
 		}
 		if window > 0 {
-			p.sentAt[(seq+1)%window] = now
+			p.sentAt[(seq+1)%window].Store(now)
 		}
 		p.sent++
 		if now >= p.measureStart {
@@ -239,15 +256,19 @@ func (p *producer) onConfirm(c amqp.Confirmation) {
 	} else {
 		p.nacked++
 	}
-	if sent := p.sentAt[c.DeliveryTag%uint64(len(p.sentAt))]; sent >= p.measureStart {
+	if sent := p.sentAt[c.DeliveryTag%uint64(len(p.sentAt))].Load(); sent >= p.measureStart {
 		p.confirmLat.Record(now - sent)
 	}
 }
 
 // onReturn records a message the broker could not route (the queue was
 // deleted under the run, say): it is confirmed but will never arrive.
-func (p *producer) onReturn(r amqp.Return) {
-	h, err := parseHeader(r.Body)
+func (p *producer) onReturn(r amqp.Return) { p.onReturnBody(r.Body) }
+
+// onReturnBody records a returned message by its body (of which only the
+// header is read).
+func (p *producer) onReturnBody(body []byte) {
+	h, err := parseHeader(body)
 	if err != nil || h.RunID != p.runID || h.Producer != p.id {
 		return
 	}
@@ -260,7 +281,7 @@ func (p *producer) onReturn(r amqp.Return) {
 // for: acked and not returned, or without confirms every one sent. Over
 // SQS, the entries a batch's answer listed as successful.
 func (p *producer) accepted() seqSet {
-	if p.confirms == nil && p.sqs == nil {
+	if p.cfg.ConfirmWindow == 0 && p.sqs == nil {
 		all := seqSet{}
 		for seq := range p.sent {
 			all.add(seq)

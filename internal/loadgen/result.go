@@ -11,6 +11,9 @@ type Result struct {
 	Broker   string `json:"broker,omitempty"`
 	Queue    string `json:"queue"`
 	RunID    string `json:"run_id"`
+	// Client is the AMQP client that ran (ClientLean, ClientAMQP091);
+	// empty over SQS, and in results written before there was a choice.
+	Client string `json:"client,omitempty"`
 	// Config is the run's configuration, with the URL's password hidden.
 	Config Config `json:"config"`
 

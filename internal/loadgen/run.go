@@ -80,7 +80,7 @@ func (r *runner) run(parent context.Context) (res Result, err error) {
 	// A publish blocked on a full socket does not watch ctx; closing the
 	// connections is what unblocks it.
 	defer context.AfterFunc(ctx, r.closeAll)()
-	r.log.Info("load run starting", "protocol", cfg.Protocol, "queue", queue, "producers", cfg.Producers, "consumers", cfg.Consumers,
+	r.log.Info("load run starting", "protocol", cfg.Protocol, "client", cfg.client(), "queue", queue, "producers", cfg.Producers, "consumers", cfg.Consumers,
 		"size", cfg.Size, "confirm", cfg.ConfirmWindow, "rate", cfg.Rate, "duration", cfg.Duration, "count", cfg.Count)
 
 	t0 := time.Now()
@@ -144,6 +144,9 @@ func (r *runner) run(parent context.Context) (res Result, err error) {
 // returns its name and the teardown that deletes it (if the run owns it)
 // and closes that connection.
 func (r *runner) setupAMQP(context.Context) (string, func() error, error) {
+	if r.cfg.leanClient() {
+		return r.setupLean()
+	}
 	setupConn, setupCh, err := openChannel(&r.cfg, "setup")
 	if err != nil {
 		return "", nil, err
@@ -157,6 +160,27 @@ func (r *runner) setupAMQP(context.Context) (string, func() error, error) {
 		defer setupConn.Close()
 		if owned {
 			return deleteQueue(setupCh, queue)
+		}
+		return nil
+	}
+	return queue, teardown, nil
+}
+
+// setupLean is setupAMQP on the lean client.
+func (r *runner) setupLean() (string, func() error, error) {
+	c, err := dialLean(&r.cfg, "setup")
+	if err != nil {
+		return "", nil, err
+	}
+	queue, owned, err := declareQueueLean(c, &r.cfg, r.runID)
+	if err != nil {
+		c.close()
+		return "", nil, err
+	}
+	teardown := func() error {
+		defer c.close()
+		if owned {
+			return deleteQueueLean(c, queue)
 		}
 		return nil
 	}
@@ -200,16 +224,24 @@ func (r *runner) open(client *sqsClient, queueURL *string, openAMQP func() error
 }
 
 // closeAll closes every producer and consumer connection. Closing one
-// twice is harmless.
+// twice is harmless. Lean connections are closed at the socket: this is
+// the way out when the run is cancelled, and it unblocks any read or
+// write the goroutines are in.
 func (r *runner) closeAll() {
 	for _, p := range r.producers {
 		if p.conn != nil {
 			_ = p.conn.Close()
 		}
+		if p.lean != nil {
+			_ = p.lean.nc.Close()
+		}
 	}
 	for _, c := range r.consumers {
 		if c.conn != nil {
 			_ = c.conn.Close()
+		}
+		if c.lean != nil {
+			_ = c.lean.nc.Close()
 		}
 	}
 }

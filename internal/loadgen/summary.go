@@ -31,7 +31,11 @@ func writeSummary(w io.Writer, res Result) error {
 	if c.Durable {
 		durable = "durable"
 	}
-	fmt.Fprintf(&b, "  broker    %s, queue %s (%s)\n", c.URL, res.Queue, durable)
+	client := ""
+	if res.Client != "" {
+		client = ", client " + res.Client
+	}
+	fmt.Fprintf(&b, "  broker    %s, queue %s (%s)%s\n", c.URL, res.Queue, durable, client)
 	fmt.Fprintf(&b, "  load      %s, %s, %s\n", plural(c.Producers, "producer"), plural(c.Consumers, "consumer"), loadLine(c))
 	fmt.Fprintf(&b, "  time      elapsed %s, warm-up %s, publishing %s, drain %s\n\n",
 		fmtLatency(res.Elapsed), fmtLatency(c.Warmup), fmtLatency(res.Publish.Window), fmtLatency(res.Drain))

@@ -12,7 +12,7 @@ func sampleResult() Result {
 	cfg := Defaults()
 	cfg.URL = "amqp://guest:xxxxx@127.0.0.1:5672/"
 	return Result{
-		Scenario: "a", Broker: "rabbitmq", Queue: "q", RunID: "00000000000000ff", Config: cfg,
+		Scenario: "a", Broker: "rabbitmq", Queue: "q", RunID: "00000000000000ff", Client: ClientLean, Config: cfg,
 		Sent: 1234567, Confirmed: 1234560, Nacked: 7, Consumed: 1234561, Lost: 0, Duplicates: 1,
 		LossChecked: true, Drained: true,
 		Publish: throughputOf(100_000, 10*time.Second, 1024),
@@ -36,7 +36,7 @@ func TestWriteSummaryIsReadable(t *testing.T) {
 		"1,234,567", "1,234,561", // sent, consumed with separators
 		"10,000", "10.2", // publish msg/s and MB/s (1024 B × 10,000/s)
 		"500µs", "1.00ms", // p50 and max latency
-		"1 KiB persistent", "confirm window 64", "xxxxx",
+		"1 KiB persistent", "confirm window 64", "xxxxx", "(durable), client lean\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
@@ -44,6 +44,16 @@ func TestWriteSummaryIsReadable(t *testing.T) {
 	}
 	if strings.Contains(out, "timed out") {
 		t.Errorf("a drained run reports a timeout:\n%s", out)
+	}
+	// A result from before there was a choice of client names none.
+	old := sampleResult()
+	old.Client = ""
+	b.Reset()
+	if err := Write(&b, old, false); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "client") || !strings.Contains(b.String(), "(durable)\n") {
+		t.Errorf("summary of a result without a client:\n%s", b.String())
 	}
 }
 
@@ -57,7 +67,7 @@ func TestWriteJSONRoundTrips(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"sent", "lost", "duplicates", "publish", "latency", "confirm_latency", "elapsed_ns"} {
+	for _, key := range []string{"sent", "lost", "duplicates", "publish", "latency", "confirm_latency", "elapsed_ns", "client"} {
 		if _, ok := raw[key]; !ok {
 			t.Errorf("JSON lacks %q", key)
 		}
@@ -66,7 +76,10 @@ func TestWriteJSONRoundTrips(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.Sent != in.Sent || out.Latency != in.Latency || out.Publish != in.Publish || out.Config.Size != in.Config.Size {
+	if raw["client"] != "lean" {
+		t.Errorf(`JSON has "client": %v, want "lean"`, raw["client"])
+	}
+	if out.Sent != in.Sent || out.Latency != in.Latency || out.Publish != in.Publish || out.Config.Size != in.Config.Size || out.Client != in.Client {
 		t.Fatalf("round trip changed the result: %+v", out)
 	}
 }
