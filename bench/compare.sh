@@ -7,6 +7,7 @@
 #   DURATION=60s bench/compare.sh      # longer runs
 #   RESULTS_DIR=out bench/compare.sh   # keep the JSON results and the table
 #   SCENARIOS=d bench/compare.sh       # the SQS part alone (no RabbitMQ needed)
+#   CLIENTS=lean bench/compare.sh      # AMQP rows with ferry bench's own client only
 #
 # What it does, so that nothing on the machine is disturbed:
 #   - installs Debian's rabbitmq-server if it is missing (apt-get, as root or
@@ -28,6 +29,14 @@
 #     folder.
 # If ferry does not build, or does not answer AMQP within 10 s (its AMQP front
 # end is not there yet), it says so and runs RabbitMQ only.
+#
+# The AMQP scenarios run once per client in $CLIENTS, against both brokers:
+#   lean     ferry bench's own AMQP client (the default; it writes a burst of
+#            publishes, or the acks of a burst of deliveries, in one write)
+#   amqp091  github.com/rabbitmq/amqp091-go (one write per publish and per ack)
+# Both send every message and every ack as its own frame; only the number of
+# write(2) calls differs. The load tool shares the two cores with the broker,
+# so a cheaper client leaves more of the machine to the broker measured.
 #
 # Scenarios (durable queue, fresh per run; persistent 1 KiB messages;
 # publisher confirms with a window of $CONFIRM; manual acks, prefetch $PREFETCH):
@@ -60,6 +69,7 @@ FERRY_ADMIN_PORT=${FERRY_ADMIN_PORT:-15673}
 GOAWS_PORT=${GOAWS_PORT:-4100}
 GOAWS_VERSION=${GOAWS_VERSION:-v0.4.5}
 SQS_WAIT=${SQS_WAIT:-1}            # ReceiveMessage WaitTimeSeconds, 1 to 20
+CLIENTS=${CLIENTS:-lean amqp091}   # AMQP clients of ferry bench to run a-c with
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "compare.sh: $*"; exit 1; }
@@ -255,15 +265,15 @@ fi
 
 # ---- scenarios --------------------------------------------------------------
 
-# run_one SCENARIO FILE-KEY BROKER-LABEL FLAGS...: one load run, its JSON result
-# in $tmp/results/SCENARIO-FILE-KEY.json.
+# run_one SCENARIO FILE-KEY BROKER-LABEL ROW-LABEL FLAGS...: one load run, its
+# JSON result in $tmp/results/SCENARIO-FILE-KEY.json.
 failed=0
 mkdir -p "$tmp/results"
 run_one() {
-	local s=$1 key=$2 broker=$3
-	shift 3
-	say "scenario ${label[$s]} against $broker (warm-up $WARMUP, then $DURATION)"
-	if ! "$tmp/ferry" bench -scenario "${label[$s]}" -broker "$broker" "$@" \
+	local s=$1 key=$2 broker=$3 row=$4
+	shift 4
+	say "scenario $row against $broker (warm-up $WARMUP, then $DURATION)"
+	if ! "$tmp/ferry" bench -scenario "$row" -broker "$broker" "$@" \
 		>"$tmp/results/$s-$key.json" 2>"$tmp/results/$s-$key.log"; then
 		say "  failed:"
 		tail -3 "$tmp/results/$s-$key.log" >&2
@@ -289,16 +299,20 @@ for s in $SCENARIOS; do
 	if [[ $s == d ]]; then
 		# goaws speaks only the query protocol; Ferry is run in both. The
 		# "ferry" row is the query protocol, like goaws's.
-		[[ -n $goaws_pid ]] && run_one d goaws goaws -protocol sqs-query -url "http://$HOST:$GOAWS_PORT" "${sqs_common[@]}"
+		[[ -n $goaws_pid ]] && run_one d goaws goaws "${label[d]}" -protocol sqs-query -url "http://$HOST:$GOAWS_PORT" "${sqs_common[@]}"
 		if [[ -n $ferry_sqs ]]; then
-			run_one d ferry ferry -protocol sqs-query -url "http://$HOST:$FERRY_SQS_PORT" "${sqs_common[@]}"
-			run_one d ferry-json "ferry (json)" -protocol sqs-json -url "http://$HOST:$FERRY_SQS_PORT" "${sqs_common[@]}"
+			run_one d ferry ferry "${label[d]}" -protocol sqs-query -url "http://$HOST:$FERRY_SQS_PORT" "${sqs_common[@]}"
+			run_one d ferry-json "ferry (json)" "${label[d]}" -protocol sqs-json -url "http://$HOST:$FERRY_SQS_PORT" "${sqs_common[@]}"
 		fi
 		continue
 	fi
-	for b in "${brokers[@]}"; do
-		# shellcheck disable=SC2086 # args[$s] is a list of flags
-		run_one "$s" "$b" "$b" -url "${url[$b]}" "${common[@]}" ${args[$s]}
+	for client in $CLIENTS; do
+		scenario=${label[$s]}
+		[[ $client == lean ]] || scenario="$scenario, $client"
+		for b in "${brokers[@]}"; do
+			# shellcheck disable=SC2086 # args[$s] is a list of flags
+			run_one "$s" "$b-$client" "$b" "$scenario" -client "$client" -url "${url[$b]}" "${common[@]}" ${args[$s]}
+		done
 	done
 done
 
@@ -306,14 +320,17 @@ done
 
 results=()
 for s in $SCENARIOS; do
-	for key in rabbitmq goaws ferry ferry-json; do
+	keys=(goaws ferry ferry-json)
+	for client in $CLIENTS; do keys+=("rabbitmq-$client" "ferry-$client"); done
+	for key in "${keys[@]}"; do
 		[[ -s $tmp/results/$s-$key.json ]] && results+=("$tmp/results/$s-$key.json")
 	done
 done
 [[ ${#results[@]} -gt 0 ]] || die "no run succeeded"
 echo
 if [[ -n $want_amqp ]]; then
-	echo "a-c: AMQP, durable queue, persistent $SIZE messages, confirm window $CONFIRM, manual acks, prefetch $PREFETCH."
+	echo "a-c: AMQP, durable queue, persistent $SIZE messages, confirm window $CONFIRM, manual acks, prefetch $PREFETCH;"
+	echo "   ferry bench's own client unless the row names amqp091 (github.com/rabbitmq/amqp091-go)."
 fi
 if [[ -n $want_sqs ]]; then
 	echo "d: SQS, $SIZE messages, SendMessageBatch of 10, ReceiveMessage of 10 (WaitTimeSeconds $SQS_WAIT), DeleteMessageBatch;"

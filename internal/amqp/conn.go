@@ -147,7 +147,7 @@ func (c *conn) handleFrame(f wire.Frame) bool {
 		case *wire.ConnectionCloseOk:
 			return true
 		case *wire.ConnectionClose:
-			c.out.sendCtrl(&wire.ConnectionCloseOk{})
+			c.out.sendLast(&wire.ConnectionCloseOk{})
 			return true
 		}
 		return false
@@ -183,7 +183,7 @@ func (c *conn) handleConnMethod(m wire.Method) bool {
 	switch m := m.(type) {
 	case *wire.ConnectionClose:
 		c.logger.Debug("client closes", slog.Int("code", int(m.ReplyCode)), slog.String("text", m.ReplyText))
-		c.out.sendCtrl(&wire.ConnectionCloseOk{})
+		c.out.sendLast(&wire.ConnectionCloseOk{})
 		return true
 	case *wire.ConnectionCloseOk:
 		return true // we never sent close outside closing; harmless
@@ -269,7 +269,7 @@ func (c *conn) connError(e *amqpError) {
 
 func (c *conn) sendClose(code uint16, text string, classID, methodID uint16) {
 	c.closing = true
-	c.out.sendCtrl(&wire.ConnectionClose{ReplyCode: code, ReplyText: text, ClassID: classID, MethodID: methodID})
+	c.out.sendLast(&wire.ConnectionClose{ReplyCode: code, ReplyText: text, ClassID: classID, MethodID: methodID})
 	c.nc.SetReadDeadline(time.Now().Add(closeWait))
 }
 
@@ -281,7 +281,7 @@ func (c *conn) forceClose(reason string) {
 	if c.forced.Swap(true) {
 		return
 	}
-	c.out.sendCtrl(&wire.ConnectionClose{ReplyCode: wire.ConnectionForced, ReplyText: replyText(wire.ConnectionForced, reason)})
+	c.out.sendLast(&wire.ConnectionClose{ReplyCode: wire.ConnectionForced, ReplyText: replyText(wire.ConnectionForced, reason)})
 	c.nc.SetReadDeadline(time.Now().Add(closeWait))
 	signal(c.flow.wake) // a reader held by flow control must read close-ok
 }

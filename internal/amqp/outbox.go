@@ -49,10 +49,15 @@ type outItem struct {
 // outbox is what waits for a connection's writer: frames for channel 0,
 // and the channels whose lists have something.
 type outbox struct {
-	mu       sync.Mutex
-	ctrl     []outItem  // guarded by mu; channel 0
-	ready    []*channel // guarded by mu; each at most once (channel.queued)
-	finished bool       // guarded by mu; the reader is done: write what is left and stop
+	mu    sync.Mutex
+	ctrl  []outItem  // guarded by mu; channel 0
+	ready []*channel // guarded by mu; each at most once (channel.queued)
+	// last holds connection.close and close-ok: they go out after
+	// whatever the channels had queued (a basic.return of a publish made
+	// before the close must reach the client before close-ok, as from
+	// RabbitMQ). Guarded by mu.
+	last     []outItem
+	finished bool // guarded by mu; the reader is done: write what is left and stop
 
 	wake    chan struct{} // capacity 1: something was queued
 	space   chan struct{} // capacity 1: the backlog shrank
@@ -75,6 +80,15 @@ func signal(c chan struct{}) {
 func (o *outbox) sendCtrl(m wire.Method) {
 	o.mu.Lock()
 	o.ctrl = append(o.ctrl, outItem{kind: itemMethod, method: m})
+	o.mu.Unlock()
+	signal(o.wake)
+}
+
+// sendLast queues connection.close or close-ok from the reader, to go
+// out after every frame the channels queued before it.
+func (o *outbox) sendLast(m wire.Method) {
+	o.mu.Lock()
+	o.last = append(o.last, outItem{kind: itemMethod, method: m})
 	o.mu.Unlock()
 	signal(o.wake)
 }
@@ -149,6 +163,8 @@ func (c *conn) writeLoop(w *wire.Writer) {
 			ctrlN := len(items)
 			ready := c.out.ready
 			c.out.ready = nil
+			last := c.out.last
+			c.out.last = nil
 			finished := c.out.finished
 			c.out.mu.Unlock()
 
@@ -172,6 +188,12 @@ func (c *conn) writeLoop(w *wire.Writer) {
 					}
 				}
 			}
+			for i := range last {
+				if err != nil {
+					break
+				}
+				err = c.writeItem(w, 0, &last[i], &scratch)
+			}
 			clear(items)
 			if err == nil {
 				err = w.Flush()
@@ -185,7 +207,7 @@ func (c *conn) writeLoop(w *wire.Writer) {
 			if finished {
 				return
 			}
-			if len(ready) == 0 && ctrlN == 0 {
+			if len(ready) == 0 && ctrlN == 0 && len(last) == 0 {
 				break
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferrymq/ferry/internal/amqp/wire"
 	"github.com/ferrymq/ferry/internal/auth"
+	"github.com/ferrymq/ferry/internal/message"
 )
 
 // rawConn is a hand-driven client for protocol breaches no real client
@@ -280,4 +281,46 @@ func TestHandshakeTimeout(t *testing.T) {
 		t.Fatalf("got %s", m.Name())
 	}
 	c.expectEOF() // no start-ok: the server gives up
+}
+
+// TestReturnsBeforeCloseOk: basic.returns of publishes made before the
+// client's connection.close reach it before close-ok, as from RabbitMQ
+// (the writer once sent channel-0 frames first, and the returns queued on
+// the channel were lost with the socket).
+func TestReturnsBeforeCloseOk(t *testing.T) {
+	e := start(t)
+	c := rawDial(t, e)
+	c.open(0)
+	c.send(1, &wire.ChannelOpen{})
+	c.next()
+	const n = 300
+	body := []byte("unroutable")
+	for range n {
+		must(t, c.w.WriteContent(1, &wire.BasicPublish{RoutingKey: "no-such-queue", Mandatory: true},
+			&message.Properties{}, body))
+	}
+	must(t, c.w.WriteMethod(0, &wire.ConnectionClose{ReplyCode: wire.ReplySuccess, ReplyText: "bye"}))
+	must(t, c.w.Flush())
+	returns := 0
+	for {
+		f, err := c.r.ReadFrame()
+		must(t, err)
+		if f.Type != wire.FrameMethod {
+			continue // the returns' headers and bodies
+		}
+		m, err := wire.ReadMethodFrame(f.Payload)
+		must(t, err)
+		switch m.(type) {
+		case *wire.BasicReturn:
+			returns++
+			continue
+		case *wire.ConnectionCloseOk:
+		default:
+			t.Fatalf("got %s", m.Name())
+		}
+		break
+	}
+	if returns != n {
+		t.Fatalf("%d basic.returns before close-ok, want %d", returns, n)
+	}
 }
