@@ -221,10 +221,10 @@ func (p *producer) leanAwaitConfirms(ctx context.Context) error {
 // and joins the reader.
 //
 // Closing the channel first is what makes every basic.return count even
-// without confirms: a broker sends channel.close-ok after everything the
-// channel had queued for us, returns included, while connection.close-ok
-// may overtake them (Ferry's writer sends channel 0's frames first) and
-// the broker drops what was still queued.
+// without confirms, whatever the broker: channel.close-ok comes after
+// everything the channel had queued for us, returns included, while the
+// spec does not order connection.close-ok after other channels' frames
+// (Ferry's writer sent channel 0's frames first until it was fixed).
 func (p *producer) leanClose() {
 	if !isClosed(p.readerDone) {
 		p.closing.Store(true)

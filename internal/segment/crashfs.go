@@ -108,7 +108,16 @@ func (c *CrashFS) Count(op string) int {
 // begin runs the hook and the failure countdown for op, then returns with
 // c.mu held (unless it fails). An operation during whose hook the power was
 // cut belongs to the dead process and fails.
-func (c *CrashFS) begin(op, name string) error {
+func (c *CrashFS) begin(op, name string) error { return c.beginLife(op, name, anyLife) }
+
+// anyLife: an operation through the CrashFS itself, which every life
+// shares (see Life).
+const anyLife = -1
+
+// beginLife is begin for an operation of the life that started at
+// generation life (anyLife: not tied to one): it fails if the power was
+// cut since.
+func (c *CrashFS) beginLife(op, name string, life int) error {
 	c.mu.Lock()
 	hook, gen := c.hook, c.gen
 	c.mu.Unlock()
@@ -118,7 +127,7 @@ func (c *CrashFS) begin(op, name string) error {
 	}
 	c.mu.Lock()
 	c.counts[op]++
-	if err == nil && c.gen != gen {
+	if err == nil && (c.gen != gen || (life != anyLife && c.gen != life)) {
 		err = errStale
 	}
 	if n, ok := c.failIn[op]; ok && err == nil {
@@ -161,7 +170,11 @@ func (c *CrashFS) lookupLocked(name string) (map[string]*crashNode, string, erro
 // OpenFile opens or creates name. Supported flags: O_RDONLY, O_WRONLY,
 // O_RDWR, O_CREATE, O_EXCL, O_TRUNC; O_APPEND is implied for writes.
 func (c *CrashFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
-	if err := c.begin(OpOpen, name); err != nil {
+	return c.openFile(name, flag, anyLife)
+}
+
+func (c *CrashFS) openFile(name string, flag int, life int) (File, error) {
+	if err := c.beginLife(OpOpen, name, life); err != nil {
 		return nil, err
 	}
 	defer c.mu.Unlock()
@@ -187,8 +200,10 @@ func (c *CrashFS) OpenFile(name string, flag int, perm os.FileMode) (File, error
 }
 
 // Remove deletes name; the deletion is durable after SyncDir.
-func (c *CrashFS) Remove(name string) error {
-	if err := c.begin(OpRemove, name); err != nil {
+func (c *CrashFS) Remove(name string) error { return c.remove(name, anyLife) }
+
+func (c *CrashFS) remove(name string, life int) error {
+	if err := c.beginLife(OpRemove, name, life); err != nil {
 		return err
 	}
 	defer c.mu.Unlock()
@@ -205,8 +220,10 @@ func (c *CrashFS) Remove(name string) error {
 
 // Rename moves oldname to newname (replacing it); both must be in the
 // same directory. Like a creation, the move is durable after SyncDir.
-func (c *CrashFS) Rename(oldname, newname string) error {
-	if err := c.begin(OpRename, oldname); err != nil {
+func (c *CrashFS) Rename(oldname, newname string) error { return c.rename(oldname, newname, anyLife) }
+
+func (c *CrashFS) rename(oldname, newname string, life int) error {
+	if err := c.beginLife(OpRename, oldname, life); err != nil {
 		return err
 	}
 	defer c.mu.Unlock()
@@ -243,8 +260,10 @@ func (c *CrashFS) ReadDir(dir string) ([]string, error) {
 }
 
 // SyncDir makes dir's current entries durable.
-func (c *CrashFS) SyncDir(dir string) error {
-	if err := c.begin(OpSyncDir, dir); err != nil {
+func (c *CrashFS) SyncDir(dir string) error { return c.syncDir(dir, anyLife) }
+
+func (c *CrashFS) syncDir(dir string, life int) error {
+	if err := c.beginLife(OpSyncDir, dir, life); err != nil {
 		return err
 	}
 	defer c.mu.Unlock()
@@ -256,6 +275,32 @@ func (c *CrashFS) SyncDir(dir string) error {
 	c.durable[dir] = cloneEntries(entries)
 	return nil
 }
+
+// Life returns the file system as one run of a process sees it: once the
+// power is cut, every operation through it fails, as a process that lost
+// power does nothing more. (Through the CrashFS itself, an operation that
+// starts after a crash lands on the rebooted side: the Close or a
+// goroutine of a log that "died" would still change the files its
+// successor opens.) Handles opened through either fail after a crash.
+func (c *CrashFS) Life() FS {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return crashLife{c: c, gen: c.gen}
+}
+
+type crashLife struct {
+	c   *CrashFS
+	gen int
+}
+
+func (l crashLife) MkdirAll(dir string) error { return l.c.MkdirAll(dir) }
+func (l crashLife) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	return l.c.openFile(name, flag, l.gen)
+}
+func (l crashLife) Remove(name string) error             { return l.c.remove(name, l.gen) }
+func (l crashLife) Rename(oldname, newname string) error { return l.c.rename(oldname, newname, l.gen) }
+func (l crashLife) ReadDir(dir string) ([]string, error) { return l.c.ReadDir(dir) }
+func (l crashLife) SyncDir(dir string) error             { return l.c.syncDir(dir, l.gen) }
 
 func cloneEntries(m map[string]*crashNode) map[string]*crashNode {
 	out := make(map[string]*crashNode, len(m))

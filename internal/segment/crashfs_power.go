@@ -13,9 +13,13 @@ import (
 func (c *CrashFS) Crash() { c.crash(nil) }
 
 // CrashTorn is Crash, except that each file whose unsynced changes were
-// pure appends keeps a random prefix of those appended bytes, as a torn
-// write leaves them. In one case of four the end of that prefix reads as
-// zeros instead: the file's new size reached the disk but its data did not.
+// writes (appends, or in place) keeps some of them, as a torn write
+// leaves them: in half the cases a random prefix of the changed bytes,
+// the end of it reading as zeros one time in four (the file's new size
+// reached the disk but its data did not); in the other half a random
+// subset of the changed 512-byte sectors, so that a later sector can be
+// on disk while an earlier one is not, and the new size only if a coin
+// says so. A file truncated since its last Sync reverts to it.
 func (c *CrashFS) CrashTorn(rng *rand.Rand) { c.crash(rng) }
 
 func (c *CrashFS) crash(rng *rand.Rand) {
@@ -38,7 +42,9 @@ func (c *CrashFS) crash(rng *rand.Rand) {
 func (n *crashNode) revert(rng *rand.Rand) {
 	synced := n.synced
 	lo := min(n.lo, int64(len(synced)))
-	if rng != nil && !n.truncated && int64(len(n.data)) > lo {
+	if rng != nil && !n.truncated && int64(len(n.data)) > lo && rng.IntN(2) == 0 {
+		synced = n.tornSectors(rng, lo)
+	} else if rng != nil && !n.truncated && int64(len(n.data)) > lo {
 		// Writes reach the disk in order up to some point: the bytes
 		// changed since the sync (appended, or written in place from lo)
 		// survive up to a random end, the old ones after it.
@@ -56,6 +62,30 @@ func (n *crashNode) revert(rng *rand.Rand) {
 	n.synced = n.data
 	n.truncated = false
 	n.lo = int64(len(n.synced))
+}
+
+// tornSectors is what survives when the disk wrote a random subset of the
+// 512-byte sectors changed since the last sync (from lo): each keeps its
+// new bytes or its old ones (zeros past the old end), and the file has its
+// new size or its old one.
+func (n *crashNode) tornSectors(rng *rand.Rand, lo int64) []byte {
+	const sector = 512
+	size := int64(len(n.synced))
+	if int64(len(n.data)) > size && rng.IntN(2) == 0 {
+		size = int64(len(n.data))
+	}
+	out := make([]byte, size)
+	copy(out, n.synced)
+	for s := lo / sector * sector; s < size; s += sector {
+		if rng.IntN(2) == 0 {
+			continue
+		}
+		from, to := max(s, lo), min(s+sector, size, int64(len(n.data)))
+		if from < to {
+			copy(out[from:to], n.data[from:to])
+		}
+	}
+	return out
 }
 
 // ReadFile returns a copy of name's current content (what a reader would

@@ -33,6 +33,9 @@ type Options struct {
 	// testTick, if set, replaces the SyncInterval ticker so tests can fire
 	// interval fsyncs without waiting.
 	testTick <-chan time.Time
+	// testWaitPrepared makes a rotation wait for a preparer still at work
+	// (prealloc.go), so that tests know which segments are preallocated.
+	testWaitPrepared bool
 }
 
 const (

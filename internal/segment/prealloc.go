@@ -64,7 +64,7 @@ type prepared struct {
 // one has filled past the threshold, and collects its result. Flusher
 // goroutine only.
 func (l *Log) maybePrepare() {
-	if !l.opts.Preallocate || l.cur == nil {
+	if !l.opts.Preallocate || l.cur == nil || isClosed(l.quit) {
 		return
 	}
 	l.maybeCollect()
@@ -124,15 +124,18 @@ func (l *Log) preallocate(path string) (*prepared, error) {
 }
 
 // takePrepared returns the prepared file for the segment being created,
-// waiting for the preparer if it is still at work: it started when the
-// segment before was an eighth full, so it has had the rest of that
-// segment's filling to finish, and a plain file would leave its work
-// unused for a whole segment. Flusher goroutine only.
+// if the preparer has finished it. It does not wait: on a disk that is
+// saturated, the preparer (writing a whole segment of zeros while the
+// active one takes the rest of its records) can finish late, and waiting
+// would hold every confirm behind it. The segment is then a plain file,
+// and the prepared one (it is not tied to a sequence number) serves the
+// next rotation. Flusher goroutine only.
 func (l *Log) takePrepared() *prepared {
-	if l.preparing {
+	if l.preparing && l.opts.testWaitPrepared {
 		l.ready = <-l.prepCh
 		l.preparing = false
 	}
+	l.maybeCollect()
 	p := l.ready
 	l.ready = nil
 	return p
@@ -199,4 +202,13 @@ func allZero(b []byte) bool {
 		b = b[len(zeroChunk):]
 	}
 	return bytes.Equal(b, zeroChunk[:len(b)])
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }

@@ -29,7 +29,7 @@ func preallocRecords(t *testing.T, l *Log, from, n int) []rec {
 func TestPreallocate(t *testing.T) {
 	c := NewCrashFS()
 	logs := &logCapture{}
-	opts := Options{FS: c, SegmentSize: 4096, Sync: SyncAlways, Preallocate: true, Logger: logs.logger()}
+	opts := Options{FS: c, SegmentSize: 4096, Sync: SyncAlways, Preallocate: true, testWaitPrepared: true, Logger: logs.logger()}
 	l, err := Open(testDir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestPreallocateStrayFileRemoved(t *testing.T) {
 func TestPreallocateTornTailCut(t *testing.T) {
 	c := NewCrashFS()
 	logs := &logCapture{}
-	opts := Options{FS: c, SegmentSize: 4096, Sync: SyncAlways, Preallocate: true, Logger: logs.logger()}
+	opts := Options{FS: c, SegmentSize: 4096, Sync: SyncAlways, Preallocate: true, testWaitPrepared: true, Logger: logs.logger()}
 	l, err := Open(testDir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -155,11 +155,64 @@ func TestPreallocateTornTailCut(t *testing.T) {
 	}
 }
 
+// TestPreallocateDoesNotHoldRotation: a rotation that comes while the
+// preparer is still at work (here: held in its fsync) does not wait for
+// it; the new segment is a plain file, and the prepared one serves the
+// next rotation.
+func TestPreallocateDoesNotHoldRotation(t *testing.T) {
+	c := NewCrashFS()
+	release := make(chan struct{})
+	held := make(chan struct{})
+	prepPath := filepath.Join(testDir, preallocName)
+	c.OnOp(func(op, name string) error {
+		if op == OpSync && name == prepPath {
+			select {
+			case <-held:
+			default:
+				close(held)
+				<-release
+			}
+		}
+		return nil
+	})
+	opts := Options{FS: c, SegmentSize: 4096, Sync: SyncAlways, Preallocate: true, Logger: (&logCapture{}).logger()}
+	l, err := Open(testDir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	scanAll(t, l)
+	// Fill the first segment past an eighth: the preparer starts and is
+	// held; fill it up so that the log rotates while it is held.
+	recs := preallocRecords(t, l, 0, 10)
+	<-held
+	recs = append(recs, preallocRecords(t, l, len(recs), 40)...)
+	if n := len(l.Segments()); n < 2 {
+		t.Fatalf("%d segments: the log did not rotate while the preparer was held", n)
+	}
+	if n := c.Count(OpRename); n != 0 {
+		t.Fatalf("%d renames while the preparer was held", n)
+	}
+	close(release)
+	// Fill the second segment: its rotation uses the prepared file.
+	for c.Count(OpRename) == 0 {
+		recs = append(recs, preallocRecords(t, l, len(recs), 1)...)
+		if len(recs) > 500 {
+			t.Fatal("no prepared file was used after the preparer was released")
+		}
+	}
+	for _, r := range recs {
+		if p, err := l.ReadAt(r.pos); err != nil || string(p) != string(r.payload) {
+			t.Fatalf("ReadAt %v: %v", r.pos, err)
+		}
+	}
+}
+
 // TestPreallocateOSFS runs rotations on the real file system: the same
 // sizes as under CrashFS, seen with os.Stat.
 func TestPreallocateOSFS(t *testing.T) {
 	dir := t.TempDir()
-	opts := Options{SegmentSize: 64 << 10, Sync: SyncAlways, Preallocate: true, Logger: (&logCapture{}).logger()}
+	opts := Options{SegmentSize: 64 << 10, Sync: SyncAlways, Preallocate: true, testWaitPrepared: true, Logger: (&logCapture{}).logger()}
 	l, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)

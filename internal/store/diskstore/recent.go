@@ -59,10 +59,12 @@ func (r *recent) add(used *atomic.Int64, id uint64, data []byte) {
 	if n > recentMaxMessage || n == 0 {
 		return
 	}
-	for r.head < len(r.ents) && (r.bytes+n > recentMaxBytes || used.Load()+n > recentBudget) {
+	for r.head < len(r.ents) && r.bytes+n > recentMaxBytes {
 		r.dropHead(used)
 	}
 	if used.Load()+n > recentBudget {
+		// Other logs hold the budget: do without, rather than throw away
+		// this log's own entries on every append.
 		return
 	}
 	if r.head > 0 && r.head == len(r.ents) {
