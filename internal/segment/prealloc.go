@@ -49,6 +49,10 @@ const preallocName = "next.seg.tmp"
 // more than SegmentSize/preallocAfter bytes.
 const preallocAfter = 8
 
+// prepSyncEvery is how many bytes of zeros the preparer writes between
+// fsyncs.
+const prepSyncEvery = 4 << 20
+
 // zeroChunk is written repeatedly to fill a prepared file.
 var zeroChunk [1 << 20]byte
 
@@ -115,6 +119,14 @@ func (l *Log) preallocate(path string) (*prepared, error) {
 		n := min(int64(len(zeroChunk)), p.size-off)
 		if _, err := f.WriteAt(zeroChunk[:n], off); err != nil {
 			return p, fmt.Errorf("write zeros at offset %d: %w", off, err)
+		}
+		// Sync as it goes, so that the disk gets the zeros in bursts of
+		// prepSyncEvery rather than all of a segment at once, which held
+		// the log's own fsyncs behind it for tens of milliseconds.
+		if end := off + n; end%prepSyncEvery == 0 && end < p.size {
+			if err := f.Sync(); err != nil {
+				return p, fmt.Errorf("fdatasync: %w", err)
+			}
 		}
 	}
 	if err := f.Sync(); err != nil {
