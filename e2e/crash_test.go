@@ -24,8 +24,15 @@ func TestCrashConfirmedPublishesSurviveKill9(t *testing.T) {
 	pubs := []*publisher{newPublisher(0), newPublisher(1), newPublisher(2), newPublisher(3)}
 
 	var killAts []int
-	for range rounds {
-		n := startNode(t, dir, "--sync=always")
+	for round := range rounds {
+		// Every other round with 64 KiB segments, so that the kill lands
+		// among rotations into preallocated segments (at the default
+		// 64 MiB, a round never fills an eighth of one).
+		args := []string{"--sync=always"}
+		if round%2 == 1 {
+			args = append(args, "--segment-size=64KiB")
+		}
+		n := startNode(t, dir, args...)
 		killAt := 100 + rng.IntN(700)
 		killAts = append(killAts, killAt)
 		var acks atomic.Int64

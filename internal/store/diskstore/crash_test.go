@@ -47,8 +47,11 @@ func crashPayload(id uint64) []byte {
 }
 
 func crashOptions() diskstore.Options {
-	// Small segments, so that rounds rotate, delete and compact.
-	return diskstore.Options{SegmentSize: 64 << 10, Logger: quiet}
+	// Small segments, so that rounds rotate, delete and compact, and
+	// preallocated ones (the default of ferry serve), so that a kill can
+	// land while a prepared file is written, renamed into place or
+	// written over.
+	return diskstore.Options{SegmentSize: 64 << 10, Preallocate: true, Logger: quiet}
 }
 
 // TestCrashChild is the child side of TestCrashKill9; on its own it skips.
