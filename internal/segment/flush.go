@@ -228,6 +228,14 @@ func (l *Log) createFile(seg *segment) error {
 	}
 	var f File
 	if p := l.takePrepared(); p != nil {
+		// Rename would replace a file of that name where O_EXCL refuses
+		// to: check first (one writer per directory, so nothing races).
+		if old, err := l.fs.OpenFile(seg.path, os.O_RDONLY, 0); err == nil {
+			old.Close()
+			p.f.Close()
+			_ = l.fs.Remove(p.path)
+			return fmt.Errorf("segment %d: create: %s already exists", seg.seq, seg.path)
+		}
 		// The new name exists once the directory is synced below; until
 		// then a crash leaves the prepared name, which Open removes.
 		if err := l.fs.Rename(p.path, seg.path); err != nil {
