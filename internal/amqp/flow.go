@@ -167,8 +167,10 @@ func (c *conn) waitFlow() bool {
 			return true
 		}
 		if cleared := c.s.alarmHold(c); cleared != nil {
-			c.s.flowEvent(c, "alarm")
+			// Counted before the event, so that whoever hears of the wait
+			// (a test) finds it in Stats.
 			c.s.stats.blocked.Add(1)
+			c.s.flowEvent(c, "alarm")
 			select {
 			case <-cleared:
 			case <-c.flow.wake:

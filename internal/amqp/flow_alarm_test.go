@@ -61,6 +61,7 @@ func startAlarms(t *testing.T) (*env, *fakeProbe) {
 	}
 	e.up()
 	t.Cleanup(e.down)
+	e.beforeClose = func() { e.sample(p, memOK, diskOK) }
 	return e, p
 }
 

@@ -41,6 +41,11 @@ type env struct {
 	srv    *amqp.Server
 	addr   string
 	served chan error // Serve's result
+	// beforeClose, if set, runs before each dialled connection is closed
+	// at the end of a test: alarm tests clear their alarms there, since a
+	// blocked connection does not read its client's connection.close (as
+	// in RabbitMQ), and a test that failed with the alarm on would hang.
+	beforeClose func()
 }
 
 func start(t testing.TB) *env {
@@ -122,7 +127,12 @@ func (e *env) dial() *amqp091.Connection {
 	if err != nil {
 		e.t.Fatalf("dial: %v", err)
 	}
-	e.t.Cleanup(func() { c.Close() })
+	e.t.Cleanup(func() {
+		if e.beforeClose != nil {
+			e.beforeClose()
+		}
+		c.Close()
+	})
 	return c
 }
 
