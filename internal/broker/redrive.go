@@ -81,19 +81,29 @@ func (b *Broker) Redrive(ctx context.Context, vhostName, from string, o RedriveO
 		if !ok {
 			break
 		}
-		if err := b.redriveOne(vhostName, src, d, o.To); err != nil {
+		if err := b.moveLeased(vhostName, src, owner, d, o, moved+1); err != nil {
 			return moved, err
 		}
-		if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
-			return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
-		}
 		moved++
-		src.w.touch(b.clock.Now())
-		if o.Progress != nil {
-			o.Progress(moved)
-		}
 	}
 	return moved, nil
+}
+
+// moveLeased moves delivery d, leased by owner, from src to its target:
+// published there and stored (redriveOne), then acked in src. It is the
+// n-th message the redrive moved, which o.Progress hears.
+func (b *Broker) moveLeased(vhostName string, src *entry, owner queue.Owner, d queue.Delivery, o RedriveOptions, n int) error {
+	if err := b.redriveOne(vhostName, src, d, o.To); err != nil {
+		return err
+	}
+	if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
+		return fromQueue(err, "redrive from queue '%s' in vhost '%s'", src.def.Name, vhostName)
+	}
+	src.w.touch(b.clock.Now())
+	if o.Progress != nil {
+		o.Progress(n)
+	}
+	return nil
 }
 
 // redriveOne publishes delivery d of src to its target and waits until

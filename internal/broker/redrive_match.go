@@ -74,17 +74,10 @@ func (b *Broker) redriveMatching(ctx context.Context, vhostName string, src *ent
 			if !ok {
 				continue // leased, expired or gone since the page was read: left as it is
 			}
-			if err := b.redriveOne(vhostName, src, d, o.To); err != nil {
+			if err := b.moveLeased(vhostName, src, owner, d, o, moved+1); err != nil {
 				return moved, err
 			}
-			if err := src.q.Ack(owner, d.ID, b.clock.Now(), nil); err != nil {
-				return moved, fromQueue(err, "redrive from queue '%s' in vhost '%s'", from, vhostName)
-			}
 			moved++
-			src.w.touch(b.clock.Now())
-			if o.Progress != nil {
-				o.Progress(moved)
-			}
 		}
 	}
 	return moved, nil

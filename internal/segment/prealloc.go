@@ -71,7 +71,7 @@ func (l *Log) maybePrepare() {
 	if !l.opts.Preallocate || l.cur == nil || isClosed(l.quit) {
 		return
 	}
-	l.maybeCollect()
+	l.collect(false)
 	if l.preparing || l.ready != nil || l.prepFailed.Load() || l.cur.fileEnd <= l.opts.SegmentSize/preallocAfter {
 		return
 	}
@@ -123,14 +123,11 @@ func (l *Log) preallocate(path string) (*prepared, error) {
 		// Sync as it goes, so that the disk gets the zeros in bursts of
 		// prepSyncEvery rather than all of a segment at once, which held
 		// the log's own fsyncs behind it for tens of milliseconds.
-		if end := off + n; end%prepSyncEvery == 0 && end < p.size {
+		if end := off + n; end%prepSyncEvery == 0 || end == p.size {
 			if err := f.Sync(); err != nil {
 				return p, fmt.Errorf("fdatasync: %w", err)
 			}
 		}
-	}
-	if err := f.Sync(); err != nil {
-		return p, fmt.Errorf("fdatasync: %w", err)
 	}
 	return p, nil
 }
@@ -143,19 +140,21 @@ func (l *Log) preallocate(path string) (*prepared, error) {
 // and the prepared one (it is not tied to a sequence number) serves the
 // next rotation. Flusher goroutine only.
 func (l *Log) takePrepared() *prepared {
-	if l.preparing && l.opts.testWaitPrepared {
-		l.ready = <-l.prepCh
-		l.preparing = false
-	}
-	l.maybeCollect()
+	l.collect(l.opts.testWaitPrepared)
 	p := l.ready
 	l.ready = nil
 	return p
 }
 
-// maybeCollect takes the preparer's result if it has finished.
-func (l *Log) maybeCollect() {
+// collect takes the preparer's result into ready if it has finished,
+// or, with wait, once it has.
+func (l *Log) collect(wait bool) {
 	if !l.preparing {
+		return
+	}
+	if wait {
+		l.ready = <-l.prepCh
+		l.preparing = false
 		return
 	}
 	select {
@@ -169,10 +168,7 @@ func (l *Log) maybeCollect() {
 // closed) and removes the file it made. Called by close after the flusher
 // returned, so it owns the flusher's fields.
 func (l *Log) dropPrepared() error {
-	if l.preparing {
-		l.ready = <-l.prepCh
-		l.preparing = false
-	}
+	l.collect(true)
 	p := l.ready
 	l.ready = nil
 	if p == nil {

@@ -30,37 +30,9 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case uint64:
 		return strconv.AppendUint(b, v, 10), nil
 	case map[string]any:
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSONString(b, k); err != nil {
-				return b, err
-			}
-			b = append(b, ':')
-			if b, err = appendJSON(b, v[k]); err != nil {
-				return b, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendJSONObject(b, v, appendJSON)
 	case map[string]string:
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSONString(b, k); err != nil {
-				return b, err
-			}
-			b = append(b, ':')
-			if b, err = appendJSONString(b, v[k]); err != nil {
-				return b, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendJSONObject(b, v, appendJSONString)
 	case []any:
 		return appendJSONList(b, v)
 	case []string:
@@ -76,6 +48,26 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	}
 	data, err := json.Marshal(v)
 	return append(b, data...), err
+}
+
+// appendJSONObject appends m as a JSON object with its keys sorted, as
+// encoding/json writes maps, each value by appendValue.
+func appendJSONObject[V any](b []byte, m map[string]V, appendValue func([]byte, V) ([]byte, error)) ([]byte, error) {
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendJSONString(b, k); err != nil {
+			return b, err
+		}
+		b = append(b, ':')
+		if b, err = appendValue(b, m[k]); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func appendJSONList[E any](b []byte, list []E) ([]byte, error) {

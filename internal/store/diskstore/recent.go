@@ -97,10 +97,7 @@ func (r *recent) take(used *atomic.Int64, id uint64) []byte {
 		return nil
 	}
 	data := live[i].data
-	live[i].data = nil
-	n := int64(len(data))
-	r.bytes -= n
-	used.Add(-n)
+	r.forget(used, &live[i])
 	for r.head < len(r.ents) && r.ents[r.head].data == nil {
 		r.ents[r.head] = recentEnt{}
 		r.head++
@@ -109,14 +106,17 @@ func (r *recent) take(used *atomic.Int64, id uint64) []byte {
 }
 
 func (r *recent) dropHead(used *atomic.Int64) {
-	e := &r.ents[r.head]
-	if e.data != nil {
-		n := int64(len(e.data))
-		r.bytes -= n
-		used.Add(-n)
-	}
-	*e = recentEnt{}
+	r.forget(used, &r.ents[r.head])
+	r.ents[r.head] = recentEnt{}
 	r.head++
+}
+
+// forget drops e's data and its bytes from both counts.
+func (r *recent) forget(used *atomic.Int64, e *recentEnt) {
+	n := int64(len(e.data))
+	r.bytes -= n
+	used.Add(-n)
+	e.data = nil
 }
 
 // reset forgets everything (the log is closing).
