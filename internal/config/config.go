@@ -22,10 +22,10 @@ type Config struct {
 	// SegmentSize is the size in bytes at which a queue's log starts a new
 	// segment file.
 	SegmentSize int64
-	// Preallocate has each busy queue log write its next segment file in
-	// full before it is needed, so that fsyncs write only data, not the
-	// file's growing size: faster confirms for one spare file per busy
-	// queue.
+	// Preallocate has each busy queue log make its next segment file in
+	// full before it is needed (reusing a removed segment's file, or
+	// writing zeros), so that fsyncs write only data, not the file's
+	// growing size: faster confirms for one spare file per busy queue.
 	Preallocate bool
 	// AMQPListen, SQSListen and AdminListen are the host:port addresses
 	// the front ends listen on. Port 0 picks a free port.

@@ -69,7 +69,7 @@ var settings = []*setting{
 	},
 	{
 		key: "preallocate", arg: "BOOL",
-		usage:    "write each busy queue's next segment file in full ahead of time, so fsyncs write only data (one spare segment file per busy queue)",
+		usage:    "make each busy queue's next segment file in full ahead of time (reusing a removed segment's, or writing zeros), so fsyncs write only data (one spare segment file per busy queue)",
 		get:      func(c *Config) string { return strconv.FormatBool(c.Preallocate) },
 		parse:    func(c *Config, v string) (err error) { c.Preallocate, err = parseBool(v); return err },
 		validate: func(c *Config) error { return nil },

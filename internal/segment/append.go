@@ -103,7 +103,7 @@ func (l *Log) Append(payload []byte, done func(error)) (Pos, error) {
 	pos := Pos{Seg: seg.seq, Off: uint32(seg.size)}
 	b := l.pending
 	sp := b.spanFor(seg)
-	b.buf = appendFrame(b.buf, payload, crc)
+	b.buf = appendFrame(b.buf, payload, crc, seg.salt)
 	sp.end = len(b.buf)
 	seg.size += frame
 	sp.records++
@@ -129,10 +129,11 @@ func (l *Log) rotateLocked() error {
 	if l.opts.Base != nil {
 		base = l.opts.Base()
 	}
-	seg := &segment{seq: seq, base: base, path: l.path(seq)}
+	h := header{Seq: seq, Base: base, Version: formatVersion}
+	seg := &segment{seq: seq, base: base, salt: h.salt(), path: l.path(seq)}
 	b := l.pending
 	sp := b.spanFor(seg) // fileOff 0: size is still 0
-	hdr := encodeHeader(header{Seq: seq, Base: base})
+	hdr := encodeHeader(h)
 	b.buf = append(b.buf, hdr[:]...)
 	sp.end = len(b.buf)
 	seg.size = HeaderSize

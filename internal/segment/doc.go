@@ -72,7 +72,9 @@
 //     it was fsynced before it was confirmed. The one exception: when every
 //     byte after the last good record is zero, that is a preallocated
 //     segment's unused space (Options.Preallocate, prealloc.go), and it is
-//     kept for the appends to come.
+//     kept for the appends to come. When the first frame cut checks out
+//     under the salt of an earlier segment, the tail is the older life of
+//     a reused file (recycle.go): it is cut with a DEBUG entry, not a WARN.
 //   - In a sealed segment (any but the last) nothing should be torn, because
 //     a segment is fsynced before the next one is created. Reading that
 //     segment stops at the damage, an ERROR is logged, the bytes are kept on

@@ -197,7 +197,7 @@ func (l *Log) trimCur() error {
 	if err := l.cur.f.Truncate(l.cur.fileEnd); err != nil {
 		return fmt.Errorf("segment %d: truncate preallocated space at offset %d: %w", l.cur.seq, l.cur.fileEnd, err)
 	}
-	l.cur.alloc = 0
+	l.cur.alloc, l.cur.stale = 0, false
 	l.cur.dirty = true
 	return nil
 }
@@ -234,6 +234,7 @@ func (l *Log) createFile(seg *segment) error {
 			old.Close()
 			p.f.Close()
 			_ = l.fs.Remove(p.path)
+			l.doneRecycled(p)
 			return fmt.Errorf("segment %d: create: %s already exists", seg.seq, seg.path)
 		}
 		// The new name exists once the directory is synced below; until
@@ -243,8 +244,9 @@ func (l *Log) createFile(seg *segment) error {
 			p.f.Close()
 			_ = l.fs.Remove(p.path)
 		} else {
-			f, seg.alloc = p.f, p.size
+			f, seg.alloc, seg.stale = p.f, p.size, p.recycled
 		}
+		l.doneRecycled(p)
 	}
 	if f == nil {
 		var err error

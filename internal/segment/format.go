@@ -18,7 +18,9 @@ const (
 	// found on disk are corruption.
 	MaxRecordSize = 64 << 20
 
-	formatVersion = 1
+	// formatVersion is the version new segments are written in. Version 1
+	// (frames not salted) is still read.
+	formatVersion = 2
 	segSuffix     = ".seg"
 )
 
@@ -41,15 +43,34 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // header is a decoded segment header.
 type header struct {
-	Seq  uint64
-	Base uint64
+	Seq     uint64
+	Base    uint64
+	Version uint32 // 1 or 2; encodeHeader writes formatVersion for 0
+}
+
+// saltMul spreads segment numbers over the CRC salts; it is odd, so
+// uint32(seq)*saltMul is a bijection on 32-bit values.
+const saltMul = 0x9e3779b1
+
+// salt is what the frames of a segment with this header XOR into their
+// stored CRC (doc.go, "Recycled segment files"): 0 in version 1, a value
+// of the segment's number in version 2. Two segments whose numbers differ
+// by less than 2^32 have different salts.
+func (h header) salt() uint32 {
+	if h.Version < 2 {
+		return 0
+	}
+	return uint32(h.Seq) * saltMul
 }
 
 // encodeHeader returns the 32 header bytes for h.
 func encodeHeader(h header) [HeaderSize]byte {
+	if h.Version == 0 {
+		h.Version = formatVersion
+	}
 	var b [HeaderSize]byte
 	copy(b[0:4], headerMagic[:])
-	binary.LittleEndian.PutUint32(b[4:8], formatVersion)
+	binary.LittleEndian.PutUint32(b[4:8], h.Version)
 	binary.LittleEndian.PutUint64(b[8:16], h.Seq)
 	binary.LittleEndian.PutUint64(b[16:24], h.Base)
 	// b[24:28] reserved, zero.
@@ -72,15 +93,17 @@ func decodeHeader(b []byte) (header, error) {
 	if [4]byte(b[0:4]) != headerMagic {
 		return header{}, fmt.Errorf("header: magic %q, want %q: %w", b[0:4], headerMagic[:], ErrCorrupt)
 	}
-	if v := binary.LittleEndian.Uint32(b[4:8]); v != formatVersion {
-		return header{}, fmt.Errorf("header: format version %d, want %d: %w", v, formatVersion, ErrCorrupt)
+	v := binary.LittleEndian.Uint32(b[4:8])
+	if v < 1 || v > formatVersion {
+		return header{}, fmt.Errorf("header: format version %d, want 1 to %d: %w", v, formatVersion, ErrCorrupt)
 	}
 	if r := binary.LittleEndian.Uint32(b[24:28]); r != 0 {
 		return header{}, fmt.Errorf("header: reserved field %#x, want 0: %w", r, ErrCorrupt)
 	}
 	return header{
-		Seq:  binary.LittleEndian.Uint64(b[8:16]),
-		Base: binary.LittleEndian.Uint64(b[16:24]),
+		Seq:     binary.LittleEndian.Uint64(b[8:16]),
+		Base:    binary.LittleEndian.Uint64(b[16:24]),
+		Version: v,
 	}, nil
 }
 
@@ -92,21 +115,41 @@ func frameCRC(payload []byte) uint32 {
 }
 
 // appendFrame appends payload's frame to buf, with crc = frameCRC(payload)
-// computed by the caller (outside any lock).
-func appendFrame(buf []byte, payload []byte, crc uint32) []byte {
+// computed by the caller (outside any lock) and the segment's salt.
+func appendFrame(buf []byte, payload []byte, crc, salt uint32) []byte {
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-	buf = binary.LittleEndian.AppendUint32(buf, crc)
+	buf = binary.LittleEndian.AppendUint32(buf, crc^salt)
 	return append(buf, payload...)
 }
 
+// errRecycled marks a frame that checks out under the salt of a segment
+// numbered below the one it is in: bytes left from an earlier life of a
+// recycled file, not damage.
+var errRecycled = errors.New("segment: record of an earlier segment (recycled file)")
+
 // checkFrame verifies the frame whose 8-byte header is hdr and whose
-// payload is payload (already read according to hdr's length).
-func checkFrame(hdr []byte, payload []byte) error {
-	if got, want := binary.LittleEndian.Uint32(hdr[4:8]), frameCRC(payload); got != want {
-		return fmt.Errorf("record CRC %#08x, want %#08x: %w", got, want, ErrCorrupt)
+// payload is payload (already read according to hdr's length), in segment
+// seq whose frames carry salt. A mismatch wraps ErrCorrupt, and also
+// errRecycled when the frame is whole under the salt of an earlier segment
+// (version 1's 0, or a lower number's).
+func checkFrame(hdr []byte, payload []byte, seq uint64, salt uint32) error {
+	crc := frameCRC(payload)
+	got := binary.LittleEndian.Uint32(hdr[4:8])
+	if got == crc^salt {
+		return nil
 	}
-	return nil
+	err := fmt.Errorf("record CRC %#08x, want %#08x: %w", got, crc^salt, ErrCorrupt)
+	if salt != 0 {
+		if old := (got ^ crc) * saltInv; got == crc || old != 0 && uint64(old) < seq&(1<<32-1) {
+			return fmt.Errorf("%w: %w", errRecycled, err)
+		}
+	}
+	return err
 }
+
+// saltInv is the inverse of saltMul modulo 2^32: salt*saltInv is the low
+// 32 bits of the segment number the salt was made from.
+const saltInv = 0x0e8b2f51
 
 // frameLen decodes the payload length of a frame header and checks it
 // against MaxRecordSize.

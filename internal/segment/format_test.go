@@ -6,7 +6,7 @@ import (
 )
 
 func TestHeaderRoundTrip(t *testing.T) {
-	for _, h := range []header{{1, 0}, {0xfedcba9876543210, 42}, {1<<64 - 1, 1<<64 - 1}} {
+	for _, h := range []header{{1, 0, 1}, {1, 0, 2}, {0xfedcba9876543210, 42, 2}, {1<<64 - 1, 1<<64 - 1, 2}} {
 		b := encodeHeader(h)
 		got, err := decodeHeader(b[:])
 		if err != nil || got != h {

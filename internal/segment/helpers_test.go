@@ -145,15 +145,29 @@ func sameRecords(t testing.TB, got, want []rec) {
 // segPath is segment seq's file in testDir.
 func segPath(seq uint64) string { return filepath.Join(testDir, segmentName(seq)) }
 
-// frame builds the on-disk frame of payload.
-func frame(payload []byte) []byte { return appendFrame(nil, payload, frameCRC(payload)) }
+// frame builds the on-disk frame of payload in a version 1 segment (no
+// salt).
+func frame(payload []byte) []byte { return frameIn(header{Version: 1}, payload) }
 
-// segFile builds a whole segment file: header and frames.
+// frameIn builds the on-disk frame of payload in the segment with header
+// h.
+func frameIn(h header, payload []byte) []byte {
+	return appendFrame(nil, payload, frameCRC(payload), h.salt())
+}
+
+// segFile builds a whole segment file in the current format: header and
+// frames.
 func segFile(seq, base uint64, payloads ...[]byte) []byte {
-	h := encodeHeader(header{Seq: seq, Base: base})
-	b := h[:]
+	return segFileV(formatVersion, seq, base, payloads...)
+}
+
+// segFileV builds a whole segment file in format version v.
+func segFileV(v uint32, seq, base uint64, payloads ...[]byte) []byte {
+	h := header{Seq: seq, Base: base, Version: v}
+	enc := encodeHeader(h)
+	b := enc[:]
 	for _, p := range payloads {
-		b = append(b, frame(p)...)
+		b = append(b, frameIn(h, p)...)
 	}
 	return b
 }

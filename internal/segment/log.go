@@ -73,6 +73,15 @@ type Log struct {
 	// prepFailed is set by a preparer that failed: no more tries.
 	prepFailed atomic.Bool
 
+	// recycleMu guards the file of a removed segment kept for reuse
+	// (recycle.go); recycleBusy, set while the flusher holds such a file
+	// that still has recycleName; and recycleClosed, set by Close: no
+	// more are kept.
+	recycleMu     sync.Mutex
+	recycled      *prepared
+	recycleBusy   bool
+	recycleClosed bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -81,6 +90,7 @@ type Log struct {
 type segment struct {
 	seq  uint64
 	base uint64
+	salt uint32 // XORed into every frame's CRC (header.salt)
 	path string
 
 	// Guarded by Log.mu:
@@ -93,6 +103,7 @@ type segment struct {
 	dirty   bool  // written since the last fsync
 	fileEnd int64 // end of the records in the file, where the next write goes
 	alloc   int64 // file size when it holds zeros past fileEnd (preallocated), else 0
+	stale   bool  // what lies past fileEnd is an earlier segment's bytes (recycled), not zeros
 }
 
 // Open opens the log in dir, creating dir if missing. It reads the segment
@@ -119,7 +130,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err := l.fs.MkdirAll(l.dir); err != nil {
 		return nil, fmt.Errorf("segment: create %s: %w", dir, err)
 	}
-	if err := l.removeStrayPrepared(); err != nil {
+	if err := l.removeStrayPrepared(preallocName, recycleName); err != nil {
 		return nil, err
 	}
 	if err := l.loadSegments(); err != nil {
@@ -239,7 +250,7 @@ func (l *Log) openSegment(seq uint64, last bool) (*segment, error) {
 			"seg", seq, "file", path, "size", size, "err", err)
 		return nil, nil
 	}
-	return &segment{seq: seq, base: h.Base, path: path, f: f, size: size, written: size, durable: !last}, nil
+	return &segment{seq: seq, base: h.Base, salt: h.salt(), path: path, f: f, size: size, written: size, durable: !last}, nil
 }
 
 func (l *Log) path(seq uint64) string { return filepath.Join(l.dir, segmentName(seq)) }
@@ -297,12 +308,17 @@ func (l *Log) close() error {
 		close(l.quit)
 		<-l.flusherDone // the flusher drains and fsyncs on its way out
 	}
-	prepErr := l.dropPrepared()
+	prepErr := errors.Join(l.dropPrepared(), l.dropRecycled())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	errs := []error{l.err}
 	if prepErr != nil {
-		l.log.Warn("segment: could not remove the preallocated segment", "file", preallocName, "err", prepErr)
+		l.log.Warn("segment: could not remove the spare segment file", "err", prepErr)
+	}
+	if started && l.err == nil {
+		if err := l.trimStale(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for _, s := range l.segs {
 		if s.f != nil {

@@ -24,9 +24,10 @@ type Options struct {
 	// a store can keep fsync stats without this package keeping any. It
 	// must be quick: the next group commit waits for it.
 	OnSync func(records int, took time.Duration)
-	// Preallocate has the log write each next segment in full with zeros,
-	// and fsync it, before it is needed, so that the fsyncs of appends do
-	// not also write the file's growing size (prealloc.go says why). It
+	// Preallocate has the log make each next segment's file before it is
+	// needed, so that the fsyncs of appends do not also write the file's
+	// growing size (prealloc.go says why): it reuses the file of a removed
+	// segment (recycle.go), or else writes one in full with zeros. It
 	// costs one spare file of SegmentSize per busy log.
 	Preallocate bool
 

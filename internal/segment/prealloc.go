@@ -59,9 +59,10 @@ var zeroChunk [1 << 20]byte
 // prepared is a zero-filled, fsynced file of size bytes waiting to become
 // the next segment.
 type prepared struct {
-	path string
-	f    File
-	size int64
+	path     string
+	f        File
+	size     int64
+	recycled bool // a removed segment's file (recycle.go), not zeros
 }
 
 // maybePrepare starts the preparer for the next segment when the active
@@ -72,7 +73,10 @@ func (l *Log) maybePrepare() {
 		return
 	}
 	l.collect(false)
-	if l.preparing || l.ready != nil || l.prepFailed.Load() || l.cur.fileEnd <= l.opts.SegmentSize/preallocAfter {
+	if l.preparing || l.ready != nil || l.cur.fileEnd <= l.opts.SegmentSize/preallocAfter {
+		return
+	}
+	if l.ready = l.takeRecycled(); l.ready != nil || l.prepFailed.Load() {
 		return
 	}
 	l.preparing = true
@@ -143,6 +147,9 @@ func (l *Log) takePrepared() *prepared {
 	l.collect(l.opts.testWaitPrepared)
 	p := l.ready
 	l.ready = nil
+	if p == nil {
+		p = l.takeRecycled()
+	}
 	return p
 }
 
@@ -174,14 +181,18 @@ func (l *Log) dropPrepared() error {
 	if p == nil {
 		return nil
 	}
+	defer l.doneRecycled(p)
 	return errors.Join(p.f.Close(), l.fs.Remove(p.path))
 }
 
-// removeStrayPrepared deletes a prepared file a crash left behind.
-func (l *Log) removeStrayPrepared() error {
-	err := l.fs.Remove(filepath.Join(l.dir, preallocName))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("segment: remove %s: %w", preallocName, err)
+// removeStrayPrepared deletes the spare files (prepared or kept for
+// reuse) a crash left behind.
+func (l *Log) removeStrayPrepared(names ...string) error {
+	for _, name := range names {
+		err := l.fs.Remove(filepath.Join(l.dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("segment: remove %s: %w", name, err)
+		}
 	}
 	return nil
 }

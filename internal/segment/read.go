@@ -35,7 +35,7 @@ func (l *Log) ReadAt(pos Pos) ([]byte, error) {
 	}
 	// The file's first seg.written bytes never change, so it can be read
 	// without the lock.
-	f, limit := seg.f, seg.written
+	f, limit, salt := seg.f, seg.written, seg.salt
 	l.mu.Unlock()
 
 	// One read takes the header and, for most records, the whole payload
@@ -69,7 +69,7 @@ func (l *Log) ReadAt(pos Pos) ([]byte, error) {
 			return nil, fmt.Errorf("segment %d: read record at offset %d: %w", pos.Seg, off, err)
 		}
 	}
-	if err := checkFrame(hdr, p); err != nil {
+	if err := checkFrame(hdr, p, pos.Seg, salt); err != nil {
 		return nil, fmt.Errorf("segment %d: offset %d: %w", pos.Seg, off, err)
 	}
 	return p, nil
@@ -103,7 +103,7 @@ func (l *Log) readBufferedLocked(seg *segment, off int64) ([]byte, error) {
 			}
 			if err == nil {
 				p := frame[FrameHeaderSize : FrameHeaderSize+plen]
-				if err = checkFrame(frame, p); err == nil {
+				if err = checkFrame(frame, p, seg.seq, seg.salt); err == nil {
 					return append([]byte(nil), p...), nil
 				}
 			}
@@ -159,6 +159,9 @@ func (l *Log) removeFile(seg *segment) error {
 		if err := seg.f.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("segment %d: close: %w", seg.seq, err))
 		}
+	}
+	if kept, err := l.recycle(seg); kept {
+		return errors.Join(append(errs, err)...)
 	}
 	if err := l.fs.Remove(seg.path); err != nil {
 		return errors.Join(append(errs, fmt.Errorf("segment %d: remove: %w", seg.seq, err))...)

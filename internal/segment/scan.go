@@ -51,7 +51,7 @@ func (l *Log) scanOnce(fn func(Pos, []byte) error) error {
 		if fn != nil {
 			segFn = func(off int64, p []byte) error { return fn(Pos{Seg: s.seq, Off: uint32(off)}, p) }
 		}
-		end, reason, err := scanSegment(s.f, s.size, rd, &payload, segFn)
+		end, reason, err := scanSegment(s.f, s.size, s.seq, s.salt, rd, &payload, segFn)
 		if err != nil {
 			return fmt.Errorf("segment %d: scan: %w", s.seq, err)
 		}
@@ -111,10 +111,17 @@ func (l *Log) keepZeros(s *segment, end int64) (bool, error) {
 
 // cutTail truncates the active segment s at end, the end of its last good
 // record, and fsyncs it. A failure is sticky: the log cannot append after
-// a tail it could not cut.
+// a tail it could not cut. A tail that begins with a record of an earlier
+// segment is a recycled file's old life (recycle.go), not damage, and is
+// cut without a WARN.
 func (l *Log) cutTail(s *segment, end int64, reason error) error {
-	l.log.Warn("segment: torn tail cut from last segment",
-		"seg", s.seq, "file", s.path, "offset", end, "cut", s.size-end, "reason", reason)
+	if errors.Is(reason, errRecycled) {
+		l.log.Debug("segment: earlier life of a recycled file cut after the last record",
+			"seg", s.seq, "file", s.path, "offset", end, "cut", s.size-end)
+	} else {
+		l.log.Warn("segment: torn tail cut from last segment",
+			"seg", s.seq, "file", s.path, "offset", end, "cut", s.size-end, "reason", reason)
+	}
 	err := s.f.Truncate(end)
 	if err == nil {
 		err = s.f.Sync()
@@ -135,7 +142,7 @@ func (l *Log) cutTail(s *segment, end int64, reason error) error {
 // record and, if the data did not end cleanly there, why (wrapping
 // ErrCorrupt). err is an I/O error or fn's error. *payload is a buffer
 // reused between records and calls.
-func scanSegment(r io.ReaderAt, size int64, rd *bufio.Reader, payload *[]byte, fn func(off int64, p []byte) error) (end int64, reason, err error) {
+func scanSegment(r io.ReaderAt, size int64, seq uint64, salt uint32, rd *bufio.Reader, payload *[]byte, fn func(off int64, p []byte) error) (end int64, reason, err error) {
 	off := int64(HeaderSize)
 	if size <= off {
 		return off, nil, nil
@@ -167,7 +174,7 @@ func scanSegment(r io.ReaderAt, size int64, rd *bufio.Reader, payload *[]byte, f
 		if _, err := io.ReadFull(rd, p); err != nil {
 			return off, nil, fmt.Errorf("read record at offset %d: %w", off, err)
 		}
-		if err := checkFrame(hdr[:], p); err != nil {
+		if err := checkFrame(hdr[:], p, seq, salt); err != nil {
 			return off, err, nil
 		}
 		if fn != nil {
