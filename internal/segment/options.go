@@ -37,6 +37,9 @@ type Options struct {
 	// testWaitPrepared makes a rotation wait for a preparer still at work
 	// (prealloc.go), so that tests know which segments are preallocated.
 	testWaitPrepared bool
+	// testNoRecycle makes Remove delete files even with Preallocate, so
+	// that a benchmark can set zero-filled files against reused ones.
+	testNoRecycle bool
 }
 
 const (

@@ -44,7 +44,7 @@ const recycleName = "recycle.seg.tmp"
 // then deletes; with true the segment's name is gone (and the directory
 // synced, err says if not).
 func (l *Log) recycle(seg *segment) (bool, error) {
-	if !l.opts.Preallocate || seg.size < l.opts.SegmentSize/2 {
+	if !l.opts.Preallocate || l.opts.testNoRecycle || seg.size < l.opts.SegmentSize/2 {
 		return false, nil
 	}
 	l.recycleMu.Lock()
