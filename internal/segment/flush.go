@@ -198,6 +198,7 @@ func (l *Log) trimCur() error {
 		return fmt.Errorf("segment %d: truncate preallocated space at offset %d: %w", l.cur.seq, l.cur.fileEnd, err)
 	}
 	l.cur.alloc, l.cur.stale = 0, false
+	l.activeAlloc.Store(0)
 	l.cur.dirty = true
 	return nil
 }
@@ -228,6 +229,7 @@ func (l *Log) createFile(seg *segment) error {
 	}
 	var f File
 	if p := l.takePrepared(); p != nil {
+		l.spareBytes.Add(-p.size) // renamed into place, or deleted below
 		// Rename would replace a file of that name where O_EXCL refuses
 		// to: check first (one writer per directory, so nothing races).
 		if old, err := l.fs.OpenFile(seg.path, os.O_RDONLY, 0); err == nil {
@@ -245,6 +247,7 @@ func (l *Log) createFile(seg *segment) error {
 			_ = l.fs.Remove(p.path)
 		} else {
 			f, seg.alloc, seg.stale = p.f, p.size, p.recycled
+			l.activeAlloc.Store(p.size)
 		}
 		l.doneRecycled(p)
 	}

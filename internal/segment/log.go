@@ -82,6 +82,12 @@ type Log struct {
 	recycleBusy   bool
 	recycleClosed bool
 
+	// Bytes on disk beyond the records, for DiskBytes: spare files
+	// (prepared or kept for reuse), and the file size of the active
+	// segment when it is preallocated (its records' end is in segs).
+	spareBytes  atomic.Int64
+	activeAlloc atomic.Int64
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -265,6 +271,22 @@ func (l *Log) Segments() []SegmentInfo {
 		out[i] = SegmentInfo{Seq: s.seq, Base: s.base, Size: s.size}
 	}
 	return out
+}
+
+// DiskBytes is how many bytes the log's files take: its segments, the
+// preallocated space after the active one's records, and a spare file
+// (prealloc.go, recycle.go) if there is one.
+func (l *Log) DiskBytes() int64 {
+	l.mu.Lock()
+	var n, activeEnd int64
+	for _, s := range l.segs {
+		n += s.size
+	}
+	if l.active != nil {
+		activeEnd = l.active.size
+	}
+	l.mu.Unlock()
+	return n + max(0, l.activeAlloc.Load()-activeEnd) + l.spareBytes.Load()
 }
 
 // findLocked returns segment seq or nil.

@@ -91,6 +91,7 @@ func (l *Log) prepare() *prepared {
 	path := filepath.Join(l.dir, preallocName)
 	p, err := l.preallocate(path)
 	if err == nil {
+		l.spareBytes.Add(p.size)
 		return p
 	}
 	if p != nil {
@@ -182,6 +183,7 @@ func (l *Log) dropPrepared() error {
 		return nil
 	}
 	defer l.doneRecycled(p)
+	l.spareBytes.Add(-p.size)
 	return errors.Join(p.f.Close(), l.fs.Remove(p.path))
 }
 

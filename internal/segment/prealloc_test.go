@@ -63,6 +63,7 @@ func TestPreallocate(t *testing.T) {
 		}
 	}
 	checkFiles("after appends", segs)
+	checkDiskBytes(t, c, l, "after appends")
 	for _, r := range recs {
 		if p, err := l.ReadAt(r.pos); err != nil || string(p) != string(r.payload) {
 			t.Fatalf("ReadAt %v: %v", r.pos, err)
@@ -92,6 +93,7 @@ func TestPreallocate(t *testing.T) {
 		t.Fatalf("first append after reopen at %v, want right after the last record (%d:%d)", more[0].pos, last.Seq, last.Size)
 	}
 	checkFiles("after reopen", l2.Segments())
+	checkDiskBytes(t, c, l2, "after reopen")
 }
 
 // TestPreallocateStrayFileRemoved: a prepared file a crash left behind is

@@ -58,6 +58,7 @@ func (l *Log) recycle(seg *segment) (bool, error) {
 		return false, nil
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
+		_ = l.fs.Remove(path)
 		return true, fmt.Errorf("segment %d: sync directory after remove: %w", seg.seq, err)
 	}
 	p, err := l.wipeHeader(path)
@@ -69,6 +70,7 @@ func (l *Log) recycle(seg *segment) (bool, error) {
 		return true, nil
 	}
 	l.recycled = p
+	l.spareBytes.Add(p.size)
 	return true, nil
 }
 
@@ -127,6 +129,7 @@ func (l *Log) dropRecycled() error {
 	if p == nil {
 		return nil
 	}
+	l.spareBytes.Add(-p.size)
 	return errors.Join(p.f.Close(), l.fs.Remove(p.path))
 }
 
@@ -146,5 +149,6 @@ func (l *Log) trimStale() error {
 		return fmt.Errorf("segment %d: fdatasync after truncating recycled space: %w", s.seq, err)
 	}
 	s.alloc, s.stale = 0, false
+	l.activeAlloc.Store(0)
 	return nil
 }

@@ -88,6 +88,7 @@ func TestRecycle(t *testing.T) {
 	if slices.Contains(names, segmentName(first.Seq)) || !slices.Contains(names, recycleName) {
 		t.Fatalf("after Remove: %v, want %s gone and %s kept", names, segmentName(first.Seq), recycleName)
 	}
+	checkDiskBytes(t, c, l, "with a file kept for reuse")
 	kept, _ := c.ReadFile(filepath.Join(testDir, recycleName))
 	if !isZeros(kept[:HeaderSize]) || !bytes.Equal(kept[HeaderSize:], old[HeaderSize:]) {
 		t.Fatal("the kept file is not the removed segment with its header zeroed")
@@ -115,6 +116,7 @@ func TestRecycle(t *testing.T) {
 			t.Fatalf("ReadAt %v: %v", r.pos, err)
 		}
 	}
+	checkDiskBytes(t, c, l, "in a reused segment")
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +134,24 @@ func TestRecycle(t *testing.T) {
 	sameRecords(t, scanAll(t, l2), recs)
 	if w, d := logs2.entries(t, "WARN"), recycledCuts(t, logs2); len(w) != 0 || d != 0 {
 		t.Fatalf("reopen after a clean Close cut something: %v, %d quiet cuts", w, d)
+	}
+	checkDiskBytes(t, c, l2, "after a reopen")
+}
+
+// checkDiskBytes fails the test unless l.DiskBytes is the size of every
+// file in testDir. The log must be idle: a preparer still writing zeros
+// is waited for (the flusher, idle, does not touch its fields meanwhile).
+func checkDiskBytes(t *testing.T, c *CrashFS, l *Log, when string) {
+	t.Helper()
+	l.collect(true)
+	names, _ := c.ReadDir(testDir)
+	var want int64
+	for _, name := range names {
+		data, _ := c.ReadFile(filepath.Join(testDir, name))
+		want += int64(len(data))
+	}
+	if got := l.DiskBytes(); got != want {
+		t.Fatalf("%s: DiskBytes %d, files %v hold %d", when, got, names, want)
 	}
 }
 

@@ -126,7 +126,7 @@ type Stats struct {
 	Messages  int   // live messages
 	Bytes     int64 // their Data, in bytes
 	Segments  int   // files on disk (0 for memory)
-	DiskBytes int64 // bytes on disk, live or not
+	DiskBytes int64 // bytes on disk, live or not, spare and preallocated space included
 	Err       error // the sticky error, if the log has failed
 }
 

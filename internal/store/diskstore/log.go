@@ -332,10 +332,8 @@ func (l *Log) Stats() store.Stats {
 	l.mu.Lock()
 	st := store.Stats{Messages: l.messages, Bytes: l.bytes}
 	l.mu.Unlock()
-	for _, in := range l.seg.Segments() {
-		st.Segments++
-		st.DiskBytes += in.Size
-	}
+	st.Segments = len(l.seg.Segments())
+	st.DiskBytes = l.seg.DiskBytes()
 	st.Err = l.Err()
 	return st
 }
