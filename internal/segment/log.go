@@ -74,8 +74,9 @@ type Log struct {
 	prepFailed atomic.Bool
 
 	// recycleMu guards the file of a removed segment kept for reuse
-	// (recycle.go); recycleBusy, set while the flusher holds such a file
-	// that still has recycleName; and recycleClosed, set by Close: no
+	// (recycle.go); recycleBusy, set while recycleName is in use by a
+	// file on its way (a Remove preparing it, or the flusher holding it
+	// before the rename into place); and recycleClosed, set by Close: no
 	// more are kept.
 	recycleMu     sync.Mutex
 	recycled      *prepared

@@ -43,35 +43,59 @@ const recycleName = "recycle.seg.tmp"
 // reuse. It reports false when it did not take the file, which the caller
 // then deletes; with true the segment's name is gone (and the directory
 // synced, err says if not).
+//
+// The file's I/O (rename, directory sync, header wipe and its fsync) runs
+// without recycleMu, which the flusher takes after every group commit:
+// recycling sets recycleBusy for the time, so the name is not taken twice.
 func (l *Log) recycle(seg *segment) (bool, error) {
 	if !l.opts.Preallocate || l.opts.testNoRecycle || seg.size < l.opts.SegmentSize/2 {
 		return false, nil
 	}
 	l.recycleMu.Lock()
-	defer l.recycleMu.Unlock()
 	if l.recycleClosed || l.recycled != nil || l.recycleBusy {
+		l.recycleMu.Unlock()
 		return false, nil
 	}
+	l.recycleBusy = true
+	l.recycleMu.Unlock()
+	p, kept, err := l.keepForReuse(seg)
+	l.recycleMu.Lock()
+	defer l.recycleMu.Unlock()
+	l.recycleBusy = false
+	switch {
+	case p == nil:
+	case l.recycleClosed:
+		// Close ran meanwhile and will not look again.
+		err = errors.Join(err, p.f.Close(), l.fs.Remove(p.path))
+	default:
+		l.recycled = p
+		l.spareBytes.Add(p.size)
+	}
+	return kept, err
+}
+
+// keepForReuse renames seg's file to recycleName and wipes its header (see
+// recycle). It returns the file ready for reuse, or nil (then the
+// segment's file was deleted, unless kept is false).
+func (l *Log) keepForReuse(seg *segment) (p *prepared, kept bool, err error) {
 	path := filepath.Join(l.dir, recycleName)
 	if err := l.fs.Rename(seg.path, path); err != nil {
 		l.log.Warn("segment: could not keep a removed segment for reuse; deleting it", "seg", seg.seq, "err", err)
-		return false, nil
+		return nil, false, nil
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		_ = l.fs.Remove(path)
-		return true, fmt.Errorf("segment %d: sync directory after remove: %w", seg.seq, err)
+		return nil, true, fmt.Errorf("segment %d: sync directory after remove: %w", seg.seq, err)
 	}
-	p, err := l.wipeHeader(path)
+	p, err = l.wipeHeader(path)
 	if err != nil {
 		l.log.Warn("segment: could not prepare a removed segment for reuse; deleting it", "seg", seg.seq, "err", err)
 		if rerr := l.fs.Remove(path); rerr != nil {
 			l.log.Warn("segment: could not delete the file kept for reuse", "file", path, "err", rerr)
 		}
-		return true, nil
+		return nil, true, nil
 	}
-	l.recycled = p
-	l.spareBytes.Add(p.size)
-	return true, nil
+	return p, true, nil
 }
 
 // wipeHeader opens the file at path for writing, overwrites its header
@@ -103,8 +127,10 @@ func (l *Log) takeRecycled() *prepared {
 	l.recycleMu.Lock()
 	defer l.recycleMu.Unlock()
 	p := l.recycled
-	l.recycled = nil
-	l.recycleBusy = p != nil
+	if p != nil {
+		// No Remove is preparing one while a file is kept.
+		l.recycled, l.recycleBusy = nil, true
+	}
 	return p
 }
 

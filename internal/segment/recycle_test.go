@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -252,5 +253,59 @@ func TestRecycleTornRename(t *testing.T) {
 	w := logs.entries(t, "WARN")
 	if len(w) != 1 || !strings.Contains(w[0]["msg"].(string), "never synced") {
 		t.Fatalf("want one WARN removing the torn creation, got %v", w)
+	}
+}
+
+// TestRecycleConcurrentRemoves removes segments from two goroutines while
+// a third appends across rotations: one file at a time is kept for reuse
+// (the rest are deleted), no two share its name, and a reopen finds
+// exactly the records of the segments not removed.
+func TestRecycleConcurrentRemoves(t *testing.T) {
+	c := NewCrashFS()
+	l, recs := recycleLog(t, c, &logCapture{}, 400) // about 11 segments
+	segs := l.Segments()
+	victims := segs[:len(segs)-2]
+	removed := map[uint64]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(victims))
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(victims); i += 2 {
+				errs <- l.Remove(victims[i].Seq)
+			}
+		}()
+	}
+	more := preallocRecords(t, l, 5000, 200)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range victims {
+		removed[s.Seq] = true
+	}
+	want := append(slices.DeleteFunc(recs, func(r rec) bool { return removed[r.pos.Seg] }), more...)
+	for _, r := range want {
+		if p, err := l.ReadAt(r.pos); err != nil || !bytes.Equal(p, r.payload) {
+			t.Fatalf("ReadAt %v: %v", r.pos, err)
+		}
+	}
+	checkDiskBytes(t, c, l, "after the removes")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logCapture{}
+	l2, err := Open(testDir, Options{FS: c.Life(), SegmentSize: 4096, Preallocate: true, Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	sameRecords(t, scanAll(t, l2), want)
+	if w := append(logs.entries(t, "WARN"), logs.entries(t, "ERROR")...); len(w) != 0 {
+		t.Fatalf("reopen logged %v", w)
 	}
 }
