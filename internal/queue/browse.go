@@ -47,7 +47,11 @@ type MessageInfo struct {
 // whatever their state, without changing anything (no lease, no delivery
 // count). With bodies it reads each message's data from the log; a body
 // the log cannot read is left nil. It costs a pass over the queue's
-// index, so it is for operators, not for consumers.
+// index under the queue's lock, so it is for operators, not for
+// consumers; but it keeps only the limit lowest IDs as it goes (a
+// max-heap), so a page costs memory for limit messages, not for the whole
+// queue, and paging through a large queue does not allocate it all again
+// for every page.
 func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -57,11 +61,9 @@ func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, err
 		q.mu.Unlock()
 		return nil, fmt.Errorf("queue %q: browse: %w", q.name, ErrClosed)
 	}
-	var all []MessageInfo
-	add := func(e readyEntry, s MessageState) {
-		if e.id <= after {
-			return
-		}
+	all := make(lowestIDs, 0, min(limit, 1024))
+	keep := func(id uint64) bool { return id > after && (len(all) < limit || id < all[0].ID) }
+	info := func(e readyEntry, s MessageState) MessageInfo {
 		m := MessageInfo{ID: e.id, State: s, Deliveries: e.deliveries, Size: int(e.size), Enqueued: time.Unix(0, e.at)}
 		if e.expires != 0 {
 			m.Expires = time.Unix(0, e.expires)
@@ -69,14 +71,19 @@ func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, err
 		if e.grp != nil {
 			m.Group = e.grp.key
 		}
-		all = append(all, m)
+		return m
+	}
+	add := func(e readyEntry, s MessageState) {
+		if keep(e.id) {
+			all.add(info(e, s), limit)
+		}
 	}
 	q.ready.each(func(e readyEntry) { add(e, StateReady) })
 	for _, d := range q.delayed {
-		n := len(all)
-		add(d.readyEntry, StateDelayed)
-		if len(all) > n {
-			all[n].Due = time.Unix(0, d.due)
+		if keep(d.id) {
+			m := info(d.readyEntry, StateDelayed)
+			m.Due = time.Unix(0, d.due)
+			all.add(m, limit)
 		}
 	}
 	for _, g := range q.groups {
@@ -88,10 +95,10 @@ func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, err
 		add(l.readyEntry, StateLeased)
 	}
 	addDead := func(d deadEntry) {
-		n := len(all)
-		add(d.readyEntry, StateDead)
-		if len(all) > n {
-			all[n].Reason = d.reason
+		if keep(d.id) {
+			m := info(d.readyEntry, StateDead)
+			m.Reason = d.reason
+			all.add(m, limit)
 		}
 	}
 	for _, d := range q.dead {
@@ -111,9 +118,6 @@ func (q *Queue) Browse(after uint64, limit int, bodies bool) ([]MessageInfo, err
 		}
 		return 0
 	})
-	if len(all) > limit {
-		all = all[:limit]
-	}
 	if bodies {
 		for i := range all {
 			if data, err := q.log.Read(all[i].ID); err == nil {
@@ -204,4 +208,48 @@ func (q *Queue) takeAnywhereLocked(id uint64) (readyEntry, bool) {
 		}
 	}
 	return readyEntry{}, false
+}
+
+// lowestIDs is a max-heap by ID of at most a limit of messages: the
+// lowest IDs seen so far, the highest of them at [0].
+type lowestIDs []MessageInfo
+
+// add puts m in, dropping the highest when the heap already holds limit.
+// The caller has checked that m.ID is below that highest one (keep).
+func (h *lowestIDs) add(m MessageInfo, limit int) {
+	if len(*h) < limit {
+		*h = append(*h, m)
+		h.up(len(*h) - 1)
+		return
+	}
+	(*h)[0] = m
+	h.down(0)
+}
+
+func (h lowestIDs) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].ID >= h[i].ID {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func (h lowestIDs) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && h[c+1].ID > h[c].ID {
+			c++
+		}
+		if h[i].ID >= h[c].ID {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
 }

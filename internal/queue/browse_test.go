@@ -166,3 +166,98 @@ func TestTakeOnlyReady(t *testing.T) {
 		t.Errorf("stats after: ready %d unacked %d, want 2 0", st.Ready, st.Unacked)
 	}
 }
+
+// TestBrowsePagesInIDOrder pages through a queue whose messages are
+// spread over every structure out of ID order (some delayed, some
+// leased, returned ones at the front of the ready queue): pages of 7 put
+// together are one Browse of everything, in ID order, each message once,
+// with the details of its state.
+func TestBrowsePagesInIDOrder(t *testing.T) {
+	q := openBrowse(t, Policy{})
+	const n = 300
+	for i := range n {
+		o := PublishOptions{}
+		if i%5 == 0 {
+			o.Delay = time.Duration(n-i) * time.Second
+		}
+		if _, err := q.PublishWith(fmt.Appendf(nil, "m%d", i), o, t0, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Lease 40, return the odd ones (they go back in front), keep the rest.
+	for range 40 {
+		d, ok, err := q.Get(1, false, t0)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if d.ID%2 == 1 {
+			q.Nack(1, d.ID, true, t0)
+		}
+	}
+	whole, err := q.Browse(0, n, false)
+	if err != nil || len(whole) != n {
+		t.Fatalf("Browse of all: %d messages, %v", len(whole), err)
+	}
+	var paged []MessageInfo
+	for after := uint64(0); ; {
+		page, err := q.Browse(after, 7, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 7 {
+			t.Fatalf("page of %d", len(page))
+		}
+		paged = append(paged, page...)
+		after = page[len(page)-1].ID
+	}
+	for i, m := range paged {
+		if m.ID != uint64(i+1) {
+			t.Fatalf("message %d of the pages has ID %d", i, m.ID)
+		}
+	}
+	if !slices.EqualFunc(paged, whole, func(a, b MessageInfo) bool {
+		return a.ID == b.ID && a.State == b.State && a.Due.Equal(b.Due) && a.Deliveries == b.Deliveries
+	}) {
+		t.Fatal("pages differ from one Browse of everything")
+	}
+	var delayed, leased int
+	for _, m := range whole {
+		switch m.State {
+		case StateDelayed:
+			delayed++
+			if m.Due.IsZero() {
+				t.Fatalf("delayed %d without Due", m.ID)
+			}
+		case StateLeased:
+			leased++
+		}
+	}
+	if delayed != n/5 || leased == 0 {
+		t.Fatalf("%d delayed, %d leased", delayed, leased)
+	}
+}
+
+// BenchmarkBrowsePage browses one page of 500 from the middle of a queue
+// of 100,000 ready messages, as a filtered redrive does page after page.
+func BenchmarkBrowsePage(b *testing.B) {
+	l, _ := memstore.New().Open("b")
+	q, err := Open(Options{Name: "b", Log: l, Now: t0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	for range 100_000 {
+		if _, err := q.PublishWith([]byte("x"), PublishOptions{}, t0, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if page, err := q.Browse(50_000, 500, false); err != nil || len(page) != 500 {
+			b.Fatal(len(page), err)
+		}
+	}
+}
