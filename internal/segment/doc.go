@@ -23,7 +23,7 @@
 //	 0       4         8                 16                24         28        32
 //	+-------+---------+-----------------+-----------------+----------+---------+
 //	| magic | version |       Seq       |      Base       | reserved | hdr CRC |
-//	| "FRYS"|  u32=1  |       u64       |       u64       |  u32=0   |   u32   |
+//	| "FRYS"| u32=1,2 |       u64       |       u64       |  u32=0   |   u32   |
 //	+-------+---------+-----------------+-----------------+----------+---------+
 //
 // Seq repeats the number in the file name (a copied or renamed file is
@@ -39,16 +39,22 @@
 //	  \___ covered by the CRC __/ \_________ covered _______/
 //
 // The CRC-32C is computed over the four length bytes followed by the
-// payload, so a damaged length is caught as surely as a damaged payload. A
+// payload, so a damaged length is caught as surely as a damaged payload.
+// In version 2 the stored value is that CRC XOR a salt made from the
+// segment's number (uint32(Seq) * 0x9e3779b1, header.salt); version 1,
+// which Ferry wrote before it reused files, stores the CRC itself and is
+// still read and appended to. New segments are written in version 2. A
 // Pos names a record by segment number and the offset of its frame in the
 // file (Pos.Off >= 32). An empty payload is a valid record. A payload may be
 // at most MaxRecordSize (64 MiB) bytes; Append refuses larger ones with
 // ErrTooLarge, and a reader treats a larger length as corruption.
 //
-// Records carry no segment number or sequence of their own: segment files
-// are never recycled (pebble's "recyclable" record format exists only
-// because it reuses WAL files), so stale bytes from an older life of the file
-// cannot appear after the valid ones.
+// Records carry no segment number of their own; the salt stands in for
+// one. With Options.Preallocate the file of a removed segment is reused
+// for a later one (recycle.go), so the bytes of its older life lie after
+// the new records; salted, none of them checks out in the new segment,
+// whose data ends at the first of them as at a torn tail (pebble's
+// "recyclable" WAL records carry the log number for the same reason).
 //
 // # Where valid data ends
 //
@@ -103,11 +109,12 @@
 // Append starts a new one; the flusher fsyncs the old segment before it
 // creates the new file, fsyncs the directory after creating it, and only
 // then writes records into it. So a crash can tear at most the last segment.
-// With Options.Preallocate the new file is one a goroutine of its own wrote
-// in full with zeros and fsynced beforehand, renamed into place; records
-// are written over the zeros with WriteAt, so their fsyncs need not write
-// a new file size, and the old segment is cut to its last record before
-// the fsync that seals it.
+// With Options.Preallocate the new file is a removed segment's (its header
+// zeroed and fsynced, recycle.go) or one a goroutine of its own wrote in
+// full with zeros and fsynced beforehand (prealloc.go), renamed into
+// place; records are written over the old bytes with WriteAt, so their
+// fsyncs need not write a new file size, and the old segment is cut to
+// its last record before the fsync that seals it.
 //
 // A failed write or fsync is sticky: the log stops doing I/O, every waiting
 // and later done callback and every later Append gets that error, and the

@@ -23,7 +23,7 @@ import (
 // segment fills; rotation renames it into place, and the flusher writes
 // records over the zeros with WriteAt.
 //
-// The on-disk format is unchanged and needs no marker: zeros never frame
+// Zero-filled space needs no marker in the format: zeros never frame
 // as a record (the CRC-32C of an empty record is not 0), so the zeros
 // after the last record end the data as a torn tail does. What differs is
 // what happens to them:
@@ -38,7 +38,9 @@ import (
 // Only a busy log pays: the next segment is prepared once the active one
 // holds preallocAfter of SegmentSize, so a queue that never fills an
 // eighth of a segment has no second file. The cost is one spare file of
-// SegmentSize per busy log and writing each segment's bytes twice.
+// SegmentSize per busy log and, for a file of zeros, writing each
+// segment's bytes twice; a log whose old segments are removed as it goes
+// reuses their files instead (recycle.go) and writes nothing twice.
 
 // preallocName is the file a segment is prepared under. It does not parse
 // as a segment name, so a crash that leaves it behind leaves no segment;
@@ -56,8 +58,8 @@ const prepSyncEvery = 4 << 20
 // zeroChunk is written repeatedly to fill a prepared file.
 var zeroChunk [1 << 20]byte
 
-// prepared is a zero-filled, fsynced file of size bytes waiting to become
-// the next segment.
+// prepared is a file of size bytes, fsynced, waiting to become the next
+// segment: zero-filled, or a removed segment's with its header zeroed.
 type prepared struct {
 	path     string
 	f        File
