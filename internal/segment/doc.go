@@ -113,8 +113,9 @@
 // zeroed and fsynced, recycle.go) or one a goroutine of its own wrote in
 // full with zeros and fsynced beforehand (prealloc.go), renamed into
 // place; records are written over the old bytes with WriteAt, so their
-// fsyncs need not write a new file size, and the old segment is cut to
-// its last record before the fsync that seals it.
+// fsyncs need not write a new file size (but for the records that run
+// past the end of a reused file shorter than SegmentSize), and the old
+// segment is cut to its last record before the fsync that seals it.
 //
 // A failed write or fsync is sticky: the log stops doing I/O, every waiting
 // and later done callback and every later Append gets that error, and the
@@ -125,9 +126,11 @@
 //
 // # Locking
 //
-// Lock order: Log.scanMu, then Log.mu. No lock is held while calling user
-// code (Scan's fn, done callbacks) except Options.Base, which runs under
-// Log.mu and so must not call into the Log. Fields say which lock guards
-// them; fields owned by the flusher goroutine say so, and functions that
-// need Log.mu held end in Locked.
+// Lock order: Log.scanMu, then Log.mu. Log.recycleMu (the file kept for
+// reuse) is never held with either, and a Remove does its I/O without it
+// (the flusher takes it after every group commit). No lock is held while
+// calling user code (Scan's fn, done callbacks) except Options.Base,
+// which runs under Log.mu and so must not call into the Log. Fields say
+// which lock guards them; fields owned by the flusher goroutine say so,
+// and functions that need Log.mu held end in Locked.
 package segment

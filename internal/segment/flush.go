@@ -192,13 +192,15 @@ func (l *Log) writeBatch(b *batch, syncAll bool) (r flushResult) {
 // record; the fsync that seals it makes the new size durable.
 func (l *Log) trimCur() error {
 	if l.cur.alloc <= l.cur.fileEnd {
+		l.cur.alloc, l.cur.stale = 0, false
+		l.setAllocated(0, 0)
 		return nil
 	}
 	if err := l.cur.f.Truncate(l.cur.fileEnd); err != nil {
 		return fmt.Errorf("segment %d: truncate preallocated space at offset %d: %w", l.cur.seq, l.cur.fileEnd, err)
 	}
 	l.cur.alloc, l.cur.stale = 0, false
-	l.activeAlloc.Store(0)
+	l.setAllocated(0, 0)
 	l.cur.dirty = true
 	return nil
 }
@@ -247,7 +249,7 @@ func (l *Log) createFile(seg *segment) error {
 			_ = l.fs.Remove(p.path)
 		} else {
 			f, seg.alloc, seg.stale = p.f, p.size, p.recycled
-			l.activeAlloc.Store(p.size)
+			l.setAllocated(seg.seq, p.size)
 		}
 		l.doneRecycled(p)
 	}

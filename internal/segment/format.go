@@ -53,15 +53,34 @@ type header struct {
 const saltMul = 0x9e3779b1
 
 // salt is what the frames of a segment with this header XOR into their
-// stored CRC (doc.go, "Recycled segment files"): 0 in version 1, a value
-// of the segment's number in version 2. Two segments whose numbers differ
-// by less than 2^32 have different salts.
+// stored CRC (doc.go, On-disk format; recycle.go says why): 0 in version 1,
+// a value of the segment's number in version 2. Two segments whose
+// numbers differ by less than 2^32 have different salts (but see below).
+//
+// Two values are never used, for the one segment number in 2^32 that
+// would make them: 0 (version 1 frames would check out) and the CRC of an
+// empty record (a zero-filled frame header would check out as one, and
+// preallocated zeros would read as endless empty records). Those numbers
+// take saltAlt instead, which another number shares; salts of segments
+// 2^32 apart are equal anyway.
 func (h header) salt() uint32 {
 	if h.Version < 2 {
 		return 0
 	}
-	return uint32(h.Seq) * saltMul
+	s := uint32(h.Seq) * saltMul
+	if s == 0 || s == emptyFrameCRC {
+		s = saltAlt
+	}
+	return s
 }
+
+// emptyFrameCRC is frameCRC(nil), the stored CRC of an empty record in a
+// version 1 segment.
+const emptyFrameCRC = 0x48674bc7
+
+// saltAlt is the salt of the segment numbers whose own would be 0 or
+// emptyFrameCRC.
+const saltAlt = saltMul ^ 0x5a5a5a5a
 
 // encodeHeader returns the 32 header bytes for h.
 func encodeHeader(h header) [HeaderSize]byte {

@@ -84,10 +84,15 @@ type Log struct {
 	recycleClosed bool
 
 	// Bytes on disk beyond the records, for DiskBytes: spare files
-	// (prepared or kept for reuse), and the file size of the active
-	// segment when it is preallocated (its records' end is in segs).
-	spareBytes  atomic.Int64
-	activeAlloc atomic.Int64
+	// (prepared or kept for reuse), and the file size of the segment the
+	// flusher writes into when that file was made in full beforehand
+	// (nil when it is not, or once it is sealed).
+	spareBytes atomic.Int64
+	allocated  atomic.Pointer[allocation]
+
+	// removing counts Removes past their closed check, which Close waits
+	// for: a Remove preparing a file for reuse touches the directory.
+	removing sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -109,8 +114,8 @@ type segment struct {
 	// Owned by the flusher goroutine (set by Scan before it starts):
 	dirty   bool  // written since the last fsync
 	fileEnd int64 // end of the records in the file, where the next write goes
-	alloc   int64 // file size when it holds zeros past fileEnd (preallocated), else 0
-	stale   bool  // what lies past fileEnd is an earlier segment's bytes (recycled), not zeros
+	alloc   int64 // file size when the file was made in full beforehand (prepared or reused), else 0
+	stale   bool  // what lies past fileEnd is an earlier segment's bytes (reused file), not zeros
 }
 
 // Open opens the log in dir, creating dir if missing. It reads the segment
@@ -274,20 +279,38 @@ func (l *Log) Segments() []SegmentInfo {
 	return out
 }
 
+// allocation is the size of a segment's file made in full beforehand.
+type allocation struct {
+	seq  uint64
+	size int64
+}
+
+// setAllocated records the file size of segment seq, made in full
+// beforehand, for DiskBytes; size 0 forgets it.
+func (l *Log) setAllocated(seq uint64, size int64) {
+	if size <= 0 {
+		l.allocated.Store(nil)
+		return
+	}
+	l.allocated.Store(&allocation{seq: seq, size: size})
+}
+
 // DiskBytes is how many bytes the log's files take: its segments, the
-// preallocated space after the active one's records, and a spare file
-// (prealloc.go, recycle.go) if there is one.
+// space made beforehand after the last records of the one being written,
+// and the spare files (prealloc.go, recycle.go: a zero-filled one and a
+// removed segment's can both be waiting).
 func (l *Log) DiskBytes() int64 {
+	a := l.allocated.Load()
 	l.mu.Lock()
-	var n, activeEnd int64
+	var n int64
 	for _, s := range l.segs {
 		n += s.size
-	}
-	if l.active != nil {
-		activeEnd = l.active.size
+		if a != nil && s.seq == a.seq {
+			n += max(0, a.size-s.size)
+		}
 	}
 	l.mu.Unlock()
-	return n + max(0, l.activeAlloc.Load()-activeEnd) + l.spareBytes.Load()
+	return n + l.spareBytes.Load()
 }
 
 // findLocked returns segment seq or nil.
@@ -327,6 +350,7 @@ func (l *Log) close() error {
 	l.closed = true
 	started := l.scanned
 	l.mu.Unlock()
+	l.removing.Wait() // no new one starts: closed is set
 	if started {
 		close(l.quit)
 		<-l.flusherDone // the flusher drains and fsyncs on its way out

@@ -28,7 +28,8 @@ type Options struct {
 	// needed, so that the fsyncs of appends do not also write the file's
 	// growing size (prealloc.go says why): it reuses the file of a removed
 	// segment (recycle.go), or else writes one in full with zeros. It
-	// costs one spare file of SegmentSize per busy log.
+	// costs a spare file of about SegmentSize per busy log (two for a
+	// moment, when a removed segment's is kept while zeros are written).
 	Preallocate bool
 
 	// testTick, if set, replaces the SyncInterval ticker so tests can fire

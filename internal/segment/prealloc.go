@@ -37,8 +37,9 @@ import (
 //
 // Only a busy log pays: the next segment is prepared once the active one
 // holds preallocAfter of SegmentSize, so a queue that never fills an
-// eighth of a segment has no second file. The cost is one spare file of
-// SegmentSize per busy log and, for a file of zeros, writing each
+// eighth of a segment has no second file. The cost is a spare file of
+// about SegmentSize per busy log (two at times: a removed segment's kept
+// while a file of zeros is being written) and, for a file of zeros, writing each
 // segment's bytes twice; a log whose old segments are removed as it goes
 // reuses their files instead (recycle.go) and writes nothing twice.
 

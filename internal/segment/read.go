@@ -117,9 +117,11 @@ func (l *Log) readBufferedLocked(seg *segment, off int64) ([]byte, error) {
 	return nil, fmt.Errorf("segment %d: offset %d: not found in write buffers", seg.seq, off)
 }
 
-// Remove deletes sealed segment seq and fsyncs the directory. The active
-// segment cannot be removed. If seq was sealed so recently that the
-// flusher has not yet fsynced it, Remove first waits for that (via Sync).
+// Remove takes sealed segment seq out of the log: it deletes the file, or
+// with Options.Preallocate keeps it for reuse (recycle.go), and fsyncs the
+// directory. The active segment cannot be removed. If seq was sealed so
+// recently that the flusher has not yet fsynced it, Remove first waits for
+// that (via Sync). Close waits for a Remove under way.
 func (l *Log) Remove(seq uint64) error {
 	for synced := false; ; synced = true {
 		l.mu.Lock()
@@ -147,7 +149,9 @@ func (l *Log) Remove(seq uint64) error {
 		}
 		i := slices.Index(l.segs, seg)
 		l.segs = slices.Delete(l.segs, i, i+1)
+		l.removing.Add(1) // under mu, after the closed check: Close waits
 		l.mu.Unlock()
+		defer l.removing.Done()
 		return l.removeFile(seg)
 	}
 }

@@ -175,6 +175,6 @@ func (l *Log) trimStale() error {
 		return fmt.Errorf("segment %d: fdatasync after truncating recycled space: %w", s.seq, err)
 	}
 	s.alloc, s.stale = 0, false
-	l.activeAlloc.Store(0)
+	l.setAllocated(0, 0)
 	return nil
 }

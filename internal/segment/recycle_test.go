@@ -5,9 +5,11 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -307,5 +309,77 @@ func TestRecycleConcurrentRemoves(t *testing.T) {
 	sameRecords(t, scanAll(t, l2), want)
 	if w := append(logs.entries(t, "WARN"), logs.entries(t, "ERROR")...); len(w) != 0 {
 		t.Fatalf("reopen logged %v", w)
+	}
+}
+
+// TestSaltAvoidsZeroAndEmptyCRC: the segment numbers whose salt would be
+// 0 or the CRC of an empty record get another, so that no frame of
+// theirs is all zeros (zeros must end the data, never read as records).
+func TestSaltAvoidsZeroAndEmptyCRC(t *testing.T) {
+	if frameCRC(nil) != emptyFrameCRC {
+		t.Fatalf("emptyFrameCRC %#x, frameCRC(nil) %#x", emptyFrameCRC, frameCRC(nil))
+	}
+	empty := uint32(emptyFrameCRC)
+	for _, low := range []uint32{0, empty * saltInv} {
+		h := header{Seq: 5<<32 | uint64(low), Version: 2}
+		if s := h.salt(); s == 0 || s == emptyFrameCRC {
+			t.Fatalf("segment %#x: salt %#x", h.Seq, s)
+		}
+		if fr := frameIn(h, nil); isZeros(fr) {
+			t.Fatalf("segment %#x: an empty record is stored as zeros", h.Seq)
+		}
+	}
+}
+
+// TestCloseWaitsForRemove: a Remove that is preparing a file for reuse
+// when Close begins finishes before Close returns, so that the closed log
+// never touches the directory again (a log opened on it next could have
+// its spare file replaced).
+func TestCloseWaitsForRemove(t *testing.T) {
+	c := NewCrashFS()
+	l, _ := recycleLog(t, c, &logCapture{}, 100)
+	first := segPath(l.Segments()[0].Seq)
+	entered, release := make(chan struct{}), make(chan struct{})
+	c.OnOp(func(op, name string) error {
+		if op == OpRename && name == first {
+			close(entered)
+			<-release
+		}
+		return nil
+	})
+	var order atomic.Int32
+	var removedAt, closedAt int32
+	removed := make(chan error, 1)
+	go func() {
+		err := l.Remove(l.Segments()[0].Seq)
+		removedAt = order.Add(1)
+		removed <- err
+	}()
+	<-entered
+	closed := make(chan error, 1)
+	go func() {
+		err := l.Close()
+		closedAt = order.Add(1)
+		closed <- err
+	}()
+	for {
+		if _, err := l.Append([]byte("x"), nil); errors.Is(err, ErrClosed) {
+			break // Close has begun
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	c.OnOp(nil)
+	if closedAt < removedAt {
+		t.Fatal("Close returned while a Remove was still at work on the directory")
+	}
+	if names, _ := c.ReadDir(testDir); slices.Contains(names, recycleName) {
+		t.Fatalf("the file kept for reuse outlived Close: %v", names)
 	}
 }

@@ -105,7 +105,7 @@ func (l *Log) keepZeros(s *segment, end int64) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s.alloc = s.size
-	l.activeAlloc.Store(s.alloc)
+	l.setAllocated(s.seq, s.alloc)
 	s.size, s.written = end, end
 	return true, nil
 }
