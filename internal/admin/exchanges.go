@@ -16,11 +16,26 @@ type exchangeJSON struct {
 	AutoDelete bool           `json:"auto_delete"`
 	Internal   bool           `json:"internal"`
 	Arguments  map[string]any `json:"arguments"`
+	// Policy names the policy in force, if any (one with apply-to
+	// exchanges or all may name an alternate exchange); definitions
+	// exports leave it out, as RabbitMQ's do.
+	Policy *string `json:"policy,omitempty"`
 }
 
 func exchangeOf(x broker.ExchangeInfo) exchangeJSON {
 	return exchangeJSON{Name: x.Name, VHost: x.VHost, Type: x.Kind, Durable: x.Durable, AutoDelete: x.AutoDelete,
 		Internal: x.Internal, Arguments: tableJSON(x.Args)}
+}
+
+// exchangeOf is exchangeOf with the policy in force.
+func (s *Server) exchangeOf(x broker.ExchangeInfo) exchangeJSON {
+	out := exchangeOf(x)
+	if x.Name != "" {
+		if pol, ok := s.broker.ExchangePolicyOf(x.VHost, x.Name); ok {
+			out.Policy = &pol.Name
+		}
+	}
+	return out
 }
 
 func (s *Server) listExchanges(w http.ResponseWriter, _ *http.Request, p params) {
@@ -34,7 +49,7 @@ func (s *Server) listExchanges(w http.ResponseWriter, _ *http.Request, p params)
 	out := []exchangeJSON{}
 	for _, vh := range vhosts {
 		for _, x := range s.broker.Exchanges(vh) {
-			out = append(out, exchangeOf(x))
+			out = append(out, s.exchangeOf(x))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -58,7 +73,7 @@ func (s *Server) getExchange(w http.ResponseWriter, _ *http.Request, p params) {
 		writeError(w, http.StatusNotFound, "Object Not Found", "no exchange '"+p.get("name")+"' in vhost '"+p.get("vhost")+"'")
 		return
 	}
-	writeJSON(w, http.StatusOK, exchangeOf(x))
+	writeJSON(w, http.StatusOK, s.exchangeOf(x))
 }
 
 // putExchange declares an exchange: 201 when created, 204 when it

@@ -52,3 +52,45 @@ func TestPoliciesAPIAndFile(t *testing.T) {
 		t.Errorf("after delete: policy %v", q["policy"])
 	}
 }
+
+// TestPolicyAlternateExchange: a policy that applies to exchanges names
+// an alternate exchange; the exchange shows it, and a publish through the
+// admin API that its bindings do not route lands in the alternate's
+// queue.
+func TestPolicyAlternateExchange(t *testing.T) {
+	e := start(t, Config{})
+	e.do("PUT", "/api/exchanges/%2F/orders", map[string]any{"type": "direct"}).want(t, http.StatusCreated, nil)
+	e.do("PUT", "/api/exchanges/%2F/unrouted", map[string]any{"type": "fanout"}).want(t, http.StatusCreated, nil)
+	e.do("PUT", "/api/queues/%2F/lost", nil).want(t, http.StatusCreated, nil)
+	e.do("POST", "/api/bindings/%2F/e/unrouted/q/lost", map[string]any{"routing_key": ""}).want(t, http.StatusCreated, nil)
+	e.do("PUT", "/api/policies/%2F/ae", map[string]any{"pattern": "^orders$", "apply-to": "exchanges", "definition": map[string]any{"alternate-exchange": 5}}).
+		wantError(t, http.StatusBadRequest, "bad_request", "invalid policy value for 'alternate-exchange': want an exchange name")
+	e.do("PUT", "/api/policies/%2F/ae", map[string]any{"pattern": "^orders$", "apply-to": "exchanges", "definition": map[string]any{"alternate-exchange": "unrouted"}}).
+		want(t, http.StatusCreated, nil)
+
+	if x := e.do("GET", "/api/exchanges/%2F/orders", nil).obj(t, http.StatusOK); x["policy"] != "ae" {
+		t.Errorf("orders policy = %v, want ae", x["policy"])
+	}
+	if x := e.do("GET", "/api/exchanges/%2F/unrouted", nil).obj(t, http.StatusOK); x["policy"] != nil {
+		t.Errorf("unrouted policy = %v, want none", x["policy"])
+	}
+	var routed map[string]bool
+	e.do("POST", "/api/exchanges/%2F/orders/publish", map[string]any{"routing_key": "nobody", "payload": "p", "payload_encoding": "string", "properties": map[string]any{}}).
+		want(t, http.StatusOK, &routed)
+	if !routed["routed"] {
+		t.Errorf("publish through the alternate: routed = %v", routed)
+	}
+	if q := e.do("GET", "/api/queues/%2F/lost", nil).obj(t, http.StatusOK); num(t, q, "messages") != 1 {
+		t.Errorf("lost holds %v messages, want 1", q["messages"])
+	}
+	// An export does not carry the policy beside the exchange.
+	var defs struct {
+		Exchanges []map[string]any `json:"exchanges"`
+	}
+	e.do("GET", "/api/definitions", nil).want(t, http.StatusOK, &defs)
+	for _, x := range defs.Exchanges {
+		if _, ok := x["policy"]; ok {
+			t.Errorf("exported exchange %v has a policy field", x["name"])
+		}
+	}
+}

@@ -155,3 +155,71 @@ func TestInternalExchangeRefusesPublish(t *testing.T) {
 		t.Fatalf("publish to an internal exchange: %v", err)
 	}
 }
+
+// TestAlternateExchange: a message its exchange routes nowhere goes to
+// the exchange's alternate-exchange unchanged, and counts as routed (a
+// mandatory publish is not returned).
+func TestAlternateExchange(t *testing.T) {
+	e := start(t)
+	_, ch := e.channel()
+	must(t, ch.ExchangeDeclare("ae", "fanout", true, false, false, false, nil))
+	must(t, ch.ExchangeDeclare("orders", "direct", true, false, false, false, amqp091.Table{"alternate-exchange": "ae"}))
+	declare(t, ch, "lost")
+	declare(t, ch, "eu")
+	must(t, ch.QueueBind("lost", "", "ae", false, nil))
+	must(t, ch.QueueBind("eu", "eu", "orders", false, nil))
+	must(t, ch.Confirm(false))
+	confirms := ch.NotifyPublish(make(chan amqp091.Confirmation, 3))
+	returns := ch.NotifyReturn(make(chan amqp091.Return, 2))
+	for _, key := range []string{"eu", "us"} {
+		must(t, ch.PublishWithContext(context.Background(), "orders", key, true, false,
+			amqp091.Publishing{MessageId: key, Body: []byte("to " + key)}))
+	}
+	// A return for a message with no alternate comes after the returns
+	// of the messages before it, if there were any.
+	must(t, ch.PublishWithContext(context.Background(), "", "nowhere", true, false, amqp091.Publishing{Body: []byte("x")}))
+	if r := <-returns; r.RoutingKey != "nowhere" {
+		t.Fatalf("returned %q (%s), want only the message to nowhere", r.RoutingKey, r.Body)
+	}
+	for i := 1; i <= 3; i++ {
+		if c := <-confirms; !c.Ack || c.DeliveryTag != uint64(i) {
+			t.Fatalf("confirm %d: %+v", i, c)
+		}
+	}
+	d, ok, err := ch.Get("lost", true)
+	must(t, err)
+	if !ok || d.Exchange != "orders" || d.RoutingKey != "us" || d.MessageId != "us" || string(d.Body) != "to us" {
+		t.Fatalf("from the alternate's queue: ok=%v %q %q %q %q", ok, d.Exchange, d.RoutingKey, d.MessageId, d.Body)
+	}
+	if got := drain(t, ch, "eu"); got != "to eu" {
+		t.Fatalf("eu = %q", got)
+	}
+	if got := drain(t, ch, "lost"); got != "" {
+		t.Fatalf("lost holds more: %q", got)
+	}
+
+	// Redeclaring with another alternate is inequivalent; a name that is
+	// not a string is refused.
+	err = ch.ExchangeDeclare("orders", "direct", true, false, false, false, amqp091.Table{"alternate-exchange": "other"})
+	ae := wantCode(t, "other alternate", err, 406)
+	if want := "PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange 'orders' in vhost '/': received 'other' but current is 'ae'"; ae.Reason != want {
+		t.Fatalf("reason = %q, want %q", ae.Reason, want)
+	}
+	_, ch = e.channel()
+	err = ch.ExchangeDeclare("bad", "direct", false, false, false, false, amqp091.Table{"alternate-exchange": int32(1)})
+	ae = wantCode(t, "numeric alternate", err, 406)
+	if want := "PRECONDITION_FAILED - invalid arg 'alternate-exchange' for exchange 'bad' in vhost '/': {unacceptable_type,signedint}"; ae.Reason != want {
+		t.Fatalf("reason = %q, want %q", ae.Reason, want)
+	}
+
+	// Durable, with its alternate, across a restart.
+	e.restart()
+	_, ch = e.channel()
+	_, err = ch.QueueDeclare("kept", true, false, false, false, nil)
+	must(t, err)
+	must(t, ch.QueueBind("kept", "", "ae", false, nil))
+	publish(t, ch, "orders", "asia", "after restart")
+	if got := drain(t, ch, "kept"); got != "after restart" {
+		t.Fatalf("after restart: %q", got)
+	}
+}

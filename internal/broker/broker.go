@@ -55,7 +55,10 @@ type Broker struct {
 	vhosts   map[string]*vhost // guarded by mu
 	closed   bool              // guarded by mu
 	policies []compiledPolicy  // guarded by mu; the file's, then the API's (policy.go)
-	policyMu sync.Mutex        // serializes policy changes, meta write and apply (policy.go)
+	// missingAlternates holds the alternate exchanges found missing and
+	// logged (alternate.go), so that each is logged once.
+	missingAlternates sync.Map
+	policyMu          sync.Mutex // serializes policy changes, meta write and apply (policy.go)
 
 	deadDropped atomic.Uint64 // dead messages dropped by rule (no target)
 	confirms    *hist.Atomic  // publish→confirm latency (confirmstats.go)

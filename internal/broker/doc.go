@@ -10,7 +10,9 @@
 // as RabbitMQ has. Durable exchanges are kept in meta, and so are the
 // bindings whose two ends are both kept; the rest is gone after a
 // restart. Deleting a queue or an exchange removes the bindings to it, and
-// an auto-delete exchange goes with its last binding.
+// an auto-delete exchange goes with its last binding. An exchange whose
+// bindings route a message nowhere hands it to its alternate exchange,
+// named by argument or policy (alternate.go).
 //
 // The broker decides where a queue lives: a durable queue's log is in
 // Config.Durable and its definition in Config.Meta, so New brings it back

@@ -145,6 +145,9 @@ func (b *Broker) DeclareExchange(vhostName, name string, o ExchangeOptions) erro
 	if err != nil {
 		return &Error{Code: InvalidArgument, Msg: "arguments of exchange '" + name + "'", Err: err}
 	}
+	if err := checkAlternateArg(vhostName, name, o.Args); err != nil {
+		return err
+	}
 
 	b.mu.RLock()
 	defer b.mu.RUnlock()

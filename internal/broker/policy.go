@@ -28,9 +28,9 @@ import (
 // the file's wins a tie of priority.
 type Policy struct {
 	Name       string
-	Pattern    string // regular expression (Go syntax) matched against the queue name
+	Pattern    string // regular expression (Go syntax) matched against the queue (or exchange) name
 	VHost      string // "" matches every vhost
-	ApplyTo    string // "queues", "all" or "" (all); "exchanges" matches no queue
+	ApplyTo    string // "queues", "exchanges", "all" or "" (all); exchanges take only alternate-exchange
 	Priority   int
 	Definition map[string]any
 	// API marks a policy set through PutPolicy (kept in meta); false is
@@ -78,19 +78,21 @@ func compilePolicies(ps []Policy) ([]compiledPolicy, error) {
 // policyFor returns the definition of the policy that applies to queue
 // name in vhost, or nil.
 func policyFor(ps []compiledPolicy, vhostName, name string) map[string]any {
-	if best := bestPolicy(ps, vhostName, name); best != nil {
+	if best := bestPolicy(ps, "queues", vhostName, name); best != nil {
 		return best.Definition
 	}
 	return nil
 }
 
-// bestPolicy returns the policy of ps that applies to queue name in
-// vhost, or nil.
-func bestPolicy(ps []compiledPolicy, vhostName, name string) *compiledPolicy {
+// bestPolicy returns the policy of ps that applies to the queue (kind
+// "queues") or exchange (kind "exchanges") name in vhost, or nil: of
+// those for kind or all whose pattern matches, the highest priority,
+// the first of a tie. Only that one applies, as in RabbitMQ.
+func bestPolicy(ps []compiledPolicy, kind, vhostName, name string) *compiledPolicy {
 	var best *compiledPolicy
 	for i := range ps {
 		p := &ps[i]
-		if p.VHost != "" && p.VHost != vhostName || p.ApplyTo == "exchanges" || !p.re.MatchString(name) {
+		if p.VHost != "" && p.VHost != vhostName || p.ApplyTo != "" && p.ApplyTo != "all" && p.ApplyTo != kind || !p.re.MatchString(name) {
 			continue
 		}
 		if best == nil || p.Priority > best.Priority {

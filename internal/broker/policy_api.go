@@ -136,7 +136,7 @@ func (b *Broker) dropVHostPolicies(vhostName string) {
 func (b *Broker) PolicyOf(vhostName, name string) (p Policy, ok bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if best := bestPolicy(b.policies, vhostName, name); best != nil {
+	if best := bestPolicy(b.policies, "queues", vhostName, name); best != nil {
 		return best.Policy, true
 	}
 	return Policy{}, false

@@ -186,6 +186,18 @@ func (b *Broker) resolve(vhostName string, m *message.Message, s *routeScratch) 
 	s.xs = append(s.xs, x)
 	for i := 0; i < len(s.xs); i++ {
 		s.dests = s.xs[i].m.Match(s.dests[:0], m.RoutingKey, m.Properties.Headers)
+		if len(s.dests) == 0 {
+			// Routed nowhere: its alternate exchange, if any, tries
+			// (alternate.go).
+			if ae := b.alternateOf(vhostName, s.xs[i]); ae != "" {
+				if y := rt.exchanges[ae]; y == nil {
+					b.warnMissingAlternate(vhostName, s.xs[i].name, ae)
+				} else if !slices.Contains(s.xs, y) {
+					s.xs = append(s.xs, y)
+				}
+			}
+			continue
+		}
 		for _, d := range s.dests {
 			name := d[1:]
 			if d[0] == destQueueTag {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ferrymq/ferry/internal/message"
 	"github.com/ferrymq/ferry/internal/queue"
 )
 
@@ -267,6 +268,13 @@ func ParseRules(vhostName, queueName string, args, def map[string]any) (Rules, e
 // policy would otherwise silently do nothing.
 func CheckPolicyDefinition(def map[string]any) error {
 	for k, v := range def {
+		if k == alternateKey {
+			// An exchange's key (alternate.go), not a queue rule.
+			if name, ok := message.String(v); !ok || name == "" {
+				return fmt.Errorf("invalid policy value for '%s': want an exchange name", k)
+			}
+			continue
+		}
 		i := slices.IndexFunc(ruleKeys, func(r ruleKey) bool { return r.name == k })
 		if i < 0 {
 			return fmt.Errorf("unknown policy key %q", k)
@@ -350,29 +358,50 @@ func boolArg(v any) (bool, string) {
 }
 
 // unacceptable is RabbitMQ's {unacceptable_type,T} with T the AMQP type
-// name RabbitMQ would print for the value.
+// name RabbitMQ would print for the value: a table value of an
+// exchange's arguments, or a canonical (JSON) value of a queue's.
 func unacceptable(v any) string {
-	t := "void"
+	return "{unacceptable_type," + amqpTypeName(v) + "}"
+}
+
+// amqpTypeName is RabbitMQ's name for the AMQP field type of v.
+func amqpTypeName(v any) string {
 	switch v := v.(type) {
-	case string:
-		t = "longstr"
 	case bool:
-		t = "bool"
-	case json.Number:
-		t = "long"
-		if _, err := v.Int64(); err != nil {
-			t = "double"
-		}
+		return "bool"
+	case int8:
+		return "byte"
+	case uint8:
+		return "unsignedbyte"
+	case int16:
+		return "short"
+	case uint16:
+		return "unsignedshort"
+	case int32:
+		return "signedint"
+	case uint32:
+		return "unsignedint"
 	case int64, int:
-		t = "long"
+		return "long"
+	case json.Number:
+		if _, err := v.Int64(); err != nil {
+			return "double"
+		}
+		return "long"
+	case float32:
+		return "float"
 	case float64:
-		t = "double"
-	case map[string]any:
-		t = "table"
+		return "double"
+	case time.Time:
+		return "timestamp"
+	case message.Table, map[string]any:
+		return "table"
 	case []any:
-		t = "array"
+		return "array"
+	case string, []byte:
+		return "longstr"
 	}
-	return "{unacceptable_type," + t + "}"
+	return "void"
 }
 
 func jsonText(v any) string {

@@ -155,13 +155,8 @@ func firstDeathQueue(m *message.Message) string {
 
 func tableString(t message.Table, key string) string {
 	v, _ := t.Get(key)
-	switch v := v.(type) {
-	case string:
-		return v
-	case []byte:
-		return string(v)
-	}
-	return ""
+	s, _ := message.String(v)
+	return s
 }
 
 // tableInt reads an integer of any AMQP width (a client may have written

@@ -158,6 +158,18 @@ func readTable(src []byte, depth int) (Table, int, error) {
 	return t, 4 + int(size), nil
 }
 
+// String returns v as a string if it is a table's string: a Go string,
+// or the []byte a long string decodes to.
+func String(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case []byte:
+		return string(v), true
+	}
+	return "", false
+}
+
 // Int64 returns v as an int64 if it is one of a table's integer types
 // (int8 to int64, uint8 to uint32): how a header such as x-delay or a
 // count reads whatever width the publisher's client chose.

@@ -339,3 +339,16 @@ func TestInt64(t *testing.T) {
 		}
 	}
 }
+
+func TestString(t *testing.T) {
+	for _, v := range []any{"ae", []byte("ae")} {
+		if s, ok := String(v); !ok || s != "ae" {
+			t.Errorf("String(%T %v) = %q, %v", v, v, s, ok)
+		}
+	}
+	for _, v := range []any{5, int32(5), true, nil, Table{}, []any{"ae"}} {
+		if _, ok := String(v); ok {
+			t.Errorf("String(%T %v) accepted", v, v)
+		}
+	}
+}
