@@ -7,45 +7,16 @@ import (
 	"github.com/ferrymq/ferry/internal/message"
 )
 
-// unsupportedQueueArgs are queue arguments RabbitMQ users rely on that
-// Ferry's engine does not honour yet. Declaring a queue with one is
-// refused (406), never silently accepted: a queue without the priorities
-// or single consumer its declarer asked for would misbehave quietly. The
-// delivery arguments (TTL, limits, dead-lettering, retries) are checked
-// by the broker (broker.ParseRules).
-var unsupportedQueueArgs = map[string]bool{
-	"x-max-priority":                  true,
-	"x-single-active-consumer":        true,
-	"x-max-age":                       true,
-	"x-stream-max-segment-size-bytes": true,
-}
-
-// queueArgs checks a queue.declare's arguments and converts them to the
-// broker's form (JSON-friendly values). Arguments that are only hints on
-// one node (x-queue-mode, x-queue-master-locator, x-queue-leader-locator)
-// pass through.
+// queueArgs converts a queue.declare's arguments to the broker's form
+// (JSON-friendly values). Which arguments are honoured, accepted as hints
+// or refused is the broker's rule, the same for every front end
+// (broker/queue_args.go).
 func queueArgs(t message.Table) (map[string]any, error) {
 	if len(t) == 0 {
 		return nil, nil
 	}
 	out := make(map[string]any, len(t))
 	for _, f := range t {
-		if unsupportedQueueArgs[f.Key] {
-			return nil, errPrecondition("%s is not supported yet", f.Key)
-		}
-		if f.Key == "x-queue-type" {
-			s, ok := f.Value.(string)
-			if !ok {
-				return nil, errPrecondition("invalid arg 'x-queue-type': want a string, got %T", f.Value)
-			}
-			switch s {
-			case "classic", "quorum":
-			case "stream":
-				return nil, errPrecondition("x-queue-type 'stream' is not supported yet")
-			default:
-				return nil, errPrecondition("invalid arg 'x-queue-type': unknown queue type '%s'", s)
-			}
-		}
 		v, err := plainValue(f.Value)
 		if err != nil {
 			return nil, errPrecondition("invalid arg '%s': %v", f.Key, err)

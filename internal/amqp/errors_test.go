@@ -91,12 +91,16 @@ func TestExclusiveQueueGoesWithConnection(t *testing.T) {
 
 func TestUnsupportedQueueArgumentRefused(t *testing.T) {
 	e := start(t)
-	for _, arg := range []string{"x-max-priority", "x-single-active-consumer", "x-max-age"} {
+	for arg, why := range map[string]string{
+		"x-max-priority":           "priority queues are not supported",
+		"x-single-active-consumer": "single active consumer is not supported",
+		"x-max-age":                "stream queues are not supported",
+	} {
 		_, ch := e.channel()
 		_, err := ch.QueueDeclare("args", false, false, false, false, amqp091.Table{arg: int32(1000)})
 		ae := wantCode(t, arg, err, 406)
-		if ae.Reason != "PRECONDITION_FAILED - "+arg+" is not supported yet" {
-			t.Fatalf("%s: reason %q", arg, ae.Reason)
+		if want := "PRECONDITION_FAILED - invalid arg '" + arg + "' for queue 'args' in vhost '/': " + why; ae.Reason != want {
+			t.Fatalf("%s: reason %q, want %q", arg, ae.Reason, want)
 		}
 	}
 	// Delivery arguments are honoured, and a bad value is refused as
@@ -124,6 +128,31 @@ func TestUnsupportedQueueArgumentRefused(t *testing.T) {
 	must(t, err)
 	_, err = ch.QueueDeclare("st", true, false, false, false, amqp091.Table{"x-queue-type": "stream"})
 	wantCode(t, "stream queue", err, 406)
+	// A quorum queue must be durable, not exclusive, not auto-delete.
+	for _, c := range []struct {
+		durable, exclusive, autoDelete bool
+		prop                           string
+	}{{false, false, false, "non-durable"}, {true, true, false, "exclusive-owner"}, {true, false, true, "auto-delete"}} {
+		_, ch := e.channel()
+		_, err := ch.QueueDeclare("qq2", c.durable, c.autoDelete, c.exclusive, false, amqp091.Table{"x-queue-type": "quorum"})
+		ae := wantCode(t, c.prop+" quorum queue", err, 406)
+		if want := "PRECONDITION_FAILED - invalid property '" + c.prop + "' for queue 'qq2' in vhost '/'"; ae.Reason != want {
+			t.Fatalf("reason %q, want %q", ae.Reason, want)
+		}
+	}
+	// Storage and placement hints are accepted; a redeclare compares only
+	// the arguments with a meaning, and names the one that differs.
+	_, ch = e.channel()
+	hints := amqp091.Table{"x-queue-mode": "lazy", "x-queue-version": int32(2), "x-dead-letter-strategy": "at-least-once", "x-app-tag": "mine"}
+	_, err = ch.QueueDeclare("hinted", true, false, false, false, hints)
+	must(t, err)
+	_, err = ch.QueueDeclare("hinted", true, false, false, false, amqp091.Table{"x-queue-type": "classic", "x-dead-letter-strategy": "at-least-once"})
+	must(t, err)
+	_, err = ch.QueueDeclare("hinted", true, false, false, false, amqp091.Table{"x-max-length": int32(5), "x-dead-letter-strategy": "at-least-once"})
+	ae := wantCode(t, "redeclare with another rule", err, 406)
+	if want := "PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'hinted' in vhost '/': received '5' but current is 'none'"; ae.Reason != want {
+		t.Fatalf("reason %q, want %q", ae.Reason, want)
+	}
 	if _, err := e.broker.QueueInfo("/", "args"); err == nil {
 		t.Fatal("refused queue was created")
 	}

@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"github.com/ferrymq/ferry/internal/amqp/wire"
+	"github.com/ferrymq/ferry/internal/broker"
 )
 
 // Exchange methods are translated one to one; the broker checks names,
@@ -24,8 +25,11 @@ func (ch *channel) exchangeDeclare(m *wire.ExchangeDeclare) error {
 	return nil
 }
 
+// exchangeDelete answers delete-ok for an exchange that does not exist,
+// as RabbitMQ has since 3.2 (deletes are idempotent, like queue.delete),
+// so that cleanup code can run twice.
 func (ch *channel) exchangeDelete(m *wire.ExchangeDelete) error {
-	if err := deleteExchange(ch.c.s.broker, ch.c.vhost, m.Exchange, m.IfUnused); err != nil {
+	if err := deleteExchange(ch.c.s.broker, ch.c.vhost, m.Exchange, m.IfUnused); err != nil && broker.CodeOf(err) != broker.NotFound {
 		return fromBroker(err)
 	}
 	if !m.NoWait {

@@ -115,6 +115,10 @@ func TestExchangeDeclareErrorsAndDelete(t *testing.T) {
 
 	_, ch = e.channel()
 	must(t, ch.ExchangeDelete("logs", false, false))
+	// Deleting it again, or one that never was, is fine (RabbitMQ 3.2+),
+	// with if-unused too; the channel stays open.
+	must(t, ch.ExchangeDelete("logs", false, false))
+	must(t, ch.ExchangeDelete("never-was", true, false))
 	err = ch.PublishWithContext(context.Background(), "logs", "", false, false, amqp091.Publishing{})
 	must(t, err)
 	closedCh := ch.NotifyClose(make(chan *amqp091.Error, 1))

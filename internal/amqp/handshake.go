@@ -77,8 +77,7 @@ func (c *conn) handshake(br *bufio.Reader) (*wire.Writer, bool) {
 	user, err := c.s.users.Login(so.Mechanism, so.Response, c.nc.RemoteAddr())
 	if err != nil {
 		c.logger.Warn("login refused", slog.String("user", user), slog.String("mechanism", so.Mechanism), slog.Any("err", err))
-		text := fmt.Sprintf("Login was refused using authentication mechanism %s. For details see the broker logfile.", so.Mechanism)
-		return nil, c.failHandshake(w, newErr(wire.AccessRefused, "%s", text).withMethod(m))
+		return nil, c.refuseLogin(w, so, err)
 	}
 	c.user = user
 
@@ -135,6 +134,26 @@ func (c *conn) handshake(br *bufio.Reader) (*wire.Writer, bool) {
 	}
 	c.nc.SetDeadline(time.Time{})
 	return w, true
+}
+
+// refuseLogin ends a connection whose start-ok was refused. The spec
+// (connection.start-ok, rules on mechanism and response) has the server
+// close the socket without sending anything more; RabbitMQ's
+// authentication_failure_close capability lets a client ask for a
+// connection.close that says why instead, and only a client that
+// announced it gets one (an older client would read the close as a
+// protocol error): 403 ACCESS_REFUSED with RabbitMQ's text, which names
+// no user, for refused credentials, and 503 COMMAND_INVALID for a
+// mechanism not offered. Returns false for the caller's convenience.
+func (c *conn) refuseLogin(w *wire.Writer, so *wire.ConnectionStartOk, err error) bool {
+	if !capability(so.ClientProperties, "authentication_failure_close") {
+		return false
+	}
+	if errors.Is(err, auth.ErrUnknownMechanism) {
+		return c.failHandshake(w, errCommandInvalid("unknown authentication mechanism '%s'", so.Mechanism).withMethod(so))
+	}
+	text := fmt.Sprintf("Login was refused using authentication mechanism %s. For details see the broker logfile.", so.Mechanism)
+	return c.failHandshake(w, newErr(wire.AccessRefused, "%s", text).withMethod(so))
 }
 
 // capability reports whether a client's properties announce capability

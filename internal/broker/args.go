@@ -27,15 +27,3 @@ func canonicalArgs(args map[string]any) (map[string]any, error) {
 	}
 	return out, nil
 }
-
-// argsKey returns the canonical encoding of canonical args, for comparing.
-func argsKey(args map[string]any) string {
-	if len(args) == 0 {
-		return "null"
-	}
-	data, err := json.Marshal(args) // cannot fail: args came from JSON
-	if err != nil {
-		return "!" + err.Error()
-	}
-	return string(data)
-}

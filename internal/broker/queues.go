@@ -71,6 +71,10 @@ func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.
 	if _, err := ParseRules(vhostName, name, args, nil); err != nil {
 		return nil, false, err
 	}
+	unknownArgs, err := checkQueueArgs(vhostName, name, o.Durable, o.Exclusive, o.AutoDelete, args)
+	if err != nil {
+		return nil, false, err
+	}
 	def := meta.Queue{VHost: vhostName, Name: name, Durable: o.Durable, Exclusive: o.Exclusive, AutoDelete: o.AutoDelete, Args: args}
 	owner := ""
 	if o.Exclusive {
@@ -108,17 +112,23 @@ func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.
 	vh.queues[name] = e
 	b.startWorker(e)
 	b.logger.Info("queue declared", slog.String("vhost", vhostName), slog.String("queue", name), slog.Bool("durable", o.Durable))
+	if len(unknownArgs) > 0 {
+		b.logger.Warn("queue arguments unknown to Ferry are kept but have no effect", slog.String("vhost", vhostName),
+			slog.String("queue", name), slog.Any("arguments", unknownArgs))
+	}
 	return e.q, true, nil
 }
 
 // check compares a redeclaration by connection owner with what e was
 // declared as.
 func (e *entry) check(d meta.Queue, owner string) error {
-	// As RabbitMQ: another connection may not touch an exclusive queue, and
-	// no one may make an existing shared queue exclusive. The owner may
-	// redeclare its queue without the flag.
-	if e.def.Exclusive && e.owner != owner || d.Exclusive && !e.def.Exclusive {
-		return newError(ResourceLocked, "cannot obtain exclusive access to locked queue '%s' in vhost '%s'", d.Name, d.VHost)
+	// As RabbitMQ (check_exclusive_access, strict): an exclusive queue may
+	// be redeclared only by its connection and only as exclusive, and no
+	// one may make an existing shared queue exclusive.
+	if e.def.Exclusive != d.Exclusive || e.def.Exclusive && e.owner != owner {
+		return newError(ResourceLocked, "cannot obtain exclusive access to locked queue '%s' in vhost '%s'. "+
+			"It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
+			d.Name, d.VHost)
 	}
 	diff := func(what string, got, have any) error {
 		return newError(PreconditionFailed, "inequivalent arg '%s' for queue '%s' in vhost '%s': received '%v' but current is '%v'",
@@ -129,8 +139,9 @@ func (e *entry) check(d meta.Queue, owner string) error {
 		return diff("durable", d.Durable, e.def.Durable)
 	case d.AutoDelete != e.def.AutoDelete:
 		return diff("auto_delete", d.AutoDelete, e.def.AutoDelete)
-	case argsKey(d.Args) != argsKey(e.def.Args):
-		return diff("arguments", argsKey(d.Args), argsKey(e.def.Args))
+	}
+	if k, got, have, differ := queueArgsDiff(d.Args, e.def.Args); differ {
+		return diff(k, got, have)
 	}
 	return nil
 }
