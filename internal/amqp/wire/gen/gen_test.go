@@ -8,16 +8,22 @@ import (
 	"testing"
 )
 
-// The spec files live in the workspace's shared folder, beside the repo.
+// The spec files the generator reads, committed beside it in spec/ (the
+// paths go:generate in ../doc.go passes, seen from this folder).
 var (
-	specJSON = filepath.Join("..", "..", "..", "..", "..", "shared", "specs", "amqp-rabbitmq-0.9.1.json")
-	specXML  = filepath.Join("..", "..", "..", "..", "..", "shared", "specs", "amqp0-9-1.stripped.extended.xml")
+	specJSON = filepath.Join("spec", "amqp-rabbitmq-0.9.1.json")
+	specXML  = filepath.Join("spec", "amqp0-9-1.stripped.extended.xml")
 )
 
+// needSpec fails the test, never skips it, when a spec file is missing:
+// they are part of the repository, so a missing one is a broken checkout,
+// and skipping would let stale generated files through CI unnoticed.
 func needSpec(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(specJSON); err != nil {
-		t.Skipf("spec not found beside the repo (%v)", err)
+	for _, p := range []string{specJSON, specXML} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("spec file missing from the repository (%v); it belongs in internal/amqp/wire/gen/spec", err)
+		}
 	}
 }
 
