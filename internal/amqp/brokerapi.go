@@ -24,6 +24,10 @@ func exchangeExists(b *broker.Broker, vhost, name string) error {
 	return b.ExchangeExists(vhost, name)
 }
 
+func checkPublish(b *broker.Broker, vhost, exchange string) error {
+	return b.CheckPublish(vhost, exchange)
+}
+
 func deleteExchange(b *broker.Broker, vhost, name string, ifUnused bool) error {
 	return b.DeleteExchange(vhost, name, ifUnused)
 }

@@ -22,8 +22,19 @@ import (
 // is counted once it is complete, and at most one message completes per
 // frame, a connection never has more than MaxUnstoredMessages in flight;
 // the byte bound may be passed by the one message that crossed it.
-// Transactions need no budget: tx.commit already waits, on the reader,
-// for every message it publishes to be stored.
+//
+// Bodies still arriving count against the byte budget too (receiving):
+// they are memory the client holds on the server as much as unstored
+// messages are. The reader waits for them only while some message is
+// unstored, since only a store's done can wake it: when bodies being
+// received fill the budget alone, waiting would stop the very frames
+// that finish them. Instead, a body frame is refused (publish.go,
+// admitBody) while the other bodies being received fill the budget.
+//
+// Transactions do not wait for the budget: tx.commit already waits, on
+// the reader, for every message it publishes to be stored. But what they
+// hold until commit is bounded by the same numbers (tx.go), and refused
+// beyond them, since only the client's commit or rollback frees it.
 //
 // Resource alarms. With a memory high watermark or a disk free limit
 // set, the server samples the runtime's memory and the data folder's free
@@ -105,15 +116,29 @@ type connFlow struct {
 	// freed, or Shutdown wants the connection.
 	wake chan struct{}
 
+	// Reader only. These may count too much after a channel is torn
+	// down (channel.go drops its partial body and its transaction without
+	// telling us); they are recounted from the open channels before they
+	// refuse anything.
+	receiving int64 // bytes of bodies still arriving (publish.go)
+	txMsgs    int   // publishes held by transactions (tx.go)
+	txBytes   int64 // their bodies
+
 	mu       sync.Mutex
 	notified bool // guarded by mu; connection.blocked sent, unblocked not yet
 }
 
 func (f *connFlow) init() { f.wake = make(chan struct{}, 1) }
 
-// full reports whether the budget is used up.
+// full reports whether the budget is used up by messages the store has
+// yet to take, with the bodies still arriving. With no message unstored
+// it is never full: no done would come to end the wait. Reader only.
 func (f *connFlow) full(cfg *FlowConfig) bool {
-	return f.unstored.Load() >= int64(cfg.MaxUnstoredMessages) || f.unstoredBytes.Load() >= cfg.MaxUnstoredBytes
+	n := f.unstored.Load()
+	if n == 0 {
+		return false
+	}
+	return n >= int64(cfg.MaxUnstoredMessages) || f.unstoredBytes.Load()+f.receiving >= cfg.MaxUnstoredBytes
 }
 
 // pubTicket is one published message's claim on its connection's budget.

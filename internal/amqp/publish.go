@@ -8,12 +8,20 @@ import (
 // contentState is a basic.publish whose content header and body frames
 // are arriving (spec 4.2.6: a content method is followed by one header
 // frame and as many body frames as its body size needs).
+//
+// The body grows as its frames arrive; nothing is reserved for the size
+// the header announces, which is only the client's word: a client that
+// announced 128 MiB on every channel and sent nothing more would
+// otherwise hold gigabytes of the server's memory for free. What has
+// arrived counts against the connection's budget (connFlow.receiving,
+// flow.go), so that one connection cannot hold more than its budget in
+// bodies it has not finished, whatever its channel count.
 type contentState struct {
 	pub    *wire.BasicPublish
 	header bool // the header has arrived
 	props  message.Properties
-	size   uint64
-	body   []byte
+	size   uint64 // announced by the header
+	body   []byte // what has arrived; at most twice its length is allocated
 }
 
 func (ch *channel) basicPublish(m *wire.BasicPublish) error {
@@ -50,19 +58,91 @@ func (ch *channel) handleContent(f wire.Frame) error {
 			return errPrecondition("message size %d is larger than configured max size %d", h.BodySize, ch.c.s.cfg.MaxMessageSize)
 		}
 		cs.header, cs.props, cs.size = true, h.Properties, h.BodySize
-		cs.body = make([]byte, 0, h.BodySize)
 	} else {
 		if uint64(len(cs.body))+uint64(len(f.Payload)) > cs.size {
 			return errUnexpectedFrame("content body of more than the %d bytes its header announced on channel %d", cs.size, ch.id)
 		}
-		cs.body = append(cs.body, f.Payload...)
+		if err := ch.admitBody(len(f.Payload)); err != nil {
+			return err
+		}
+		cs.body = appendBody(cs.body, f.Payload, cs.size)
 	}
 	if uint64(len(cs.body)) < cs.size {
 		return nil
 	}
 	ch.content = nil
+	// From here the message counts as unstored (published admits it)
+	// instead of as being received.
+	ch.c.flow.receiving -= int64(len(cs.body))
 	msg := &message.Message{Exchange: cs.pub.Exchange, RoutingKey: cs.pub.RoutingKey, Properties: cs.props, Body: cs.body}
 	return ch.published(msg, cs.pub.Mandatory)
+}
+
+// appendBody appends a body frame's payload to body, which will hold
+// size bytes when complete. Growth doubles, so a body costs a logarithmic
+// number of copies and never more than twice what has arrived, and stops
+// at size, so a complete body wastes nothing. (payload is the frame
+// reader's buffer, reused for the next frame: it must be copied.)
+func appendBody(body, payload []byte, size uint64) []byte {
+	need := len(body) + len(payload)
+	if need > cap(body) {
+		grown := make([]byte, len(body), int(min(uint64(max(need, 2*cap(body))), size)))
+		copy(grown, body)
+		body = grown
+	}
+	return append(body, payload...)
+}
+
+// admitBody counts n more bytes of the body arriving on ch against the
+// connection's budget, or refuses them.
+//
+// The reader cannot wait for room here as it does for the store (flow.go):
+// the frames that would finish the other bodies, and so free it, are
+// behind this one on the same socket. So while the other bodies being
+// received on the connection hold the whole limit, a frame that adds to
+// this one is refused with 406 and its partial body dropped; one body
+// may pass the limit, as the one message that crosses the budget may in
+// flow.go, so a message larger than the limit still goes through when it
+// is the only one being received, as it always is from a client that
+// sends one message at a time. A connection thus holds at most the limit
+// plus one message in bodies it has not finished.
+//
+// The limit is the larger of the byte budget (MaxUnstoredBytes, 8 MiB by
+// default) and the largest message allowed (128 MiB by default): clients
+// such as amqp091-go interleave the body frames of publishes made at the
+// same time on different channels of one connection, and a few large
+// messages at once must not fail. Memory the client holds this way is
+// memory it sent, byte for byte, so the memory alarm, which stops
+// reading publishing connections, bounds it across connections.
+func (ch *channel) admitBody(n int) error {
+	f, limit := &ch.c.flow, max(ch.c.s.cfg.Flow.MaxUnstoredBytes, int64(ch.c.s.cfg.MaxMessageSize))
+	had := int64(len(ch.content.body))
+	if f.receiving-had >= limit {
+		// The count may still hold bodies of channels torn down since
+		// (channel.go drops their content without telling us): recount
+		// before refusing.
+		f.receiving = ch.c.bodiesReceived()
+		if others := f.receiving - had; others >= limit {
+			ch.content = nil
+			f.receiving -= had
+			return errPrecondition("bodies of other publishes still arriving on this connection hold %d bytes, "+
+				"the most it may hold (the larger of MaxUnstoredBytes and the max message size) is %d; send large messages one at a time", others, limit)
+		}
+	}
+	f.receiving += int64(n)
+	return nil
+}
+
+// bodiesReceived is the exact sum of the partial bodies on the
+// connection's channels.
+func (c *conn) bodiesReceived() int64 {
+	var sum int64
+	for _, ch := range c.channels {
+		if ch.content != nil {
+			sum += int64(len(ch.content.body))
+		}
+	}
+	return sum
 }
 
 // published handles a complete message from the client.
@@ -72,8 +152,7 @@ func (ch *channel) published(msg *message.Message, mandatory bool) error {
 		return errPrecondition("user_id property set to '%s' but authenticated user was '%s'", msg.Properties.UserID, ch.c.user)
 	}
 	if ch.tx != nil {
-		ch.tx.ops = append(ch.tx.ops, txOp{kind: txPublish, msg: msg, mandatory: mandatory})
-		return nil
+		return ch.txPublish(msg, mandatory)
 	}
 	// The ticket counts the message against the connection's budget
 	// until the broker says it is stored (flow.go).
@@ -113,9 +192,14 @@ func (ch *channel) route(msg *message.Message, mandatory bool, done func(error))
 		return 0, fromBroker(err)
 	}
 	if n == 0 && mandatory {
-		ch.sendContent(outItem{kind: itemContent, method: &wire.BasicReturn{
-			ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE", Exchange: msg.Exchange, RoutingKey: msg.RoutingKey,
-		}, props: &msg.Properties, body: msg.Body})
+		ch.returnUnroutable(msg)
 	}
 	return n, nil
+}
+
+// returnUnroutable sends msg back with basic.return 312 NO_ROUTE.
+func (ch *channel) returnUnroutable(msg *message.Message) {
+	ch.sendContent(outItem{kind: itemContent, method: &wire.BasicReturn{
+		ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE", Exchange: msg.Exchange, RoutingKey: msg.RoutingKey,
+	}, props: &msg.Properties, body: msg.Body})
 }

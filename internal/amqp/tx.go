@@ -4,15 +4,48 @@ import (
 	"sync"
 
 	"github.com/ferrymq/ferry/internal/amqp/wire"
+	"github.com/ferrymq/ferry/internal/broker"
 	"github.com/ferrymq/ferry/internal/message"
 )
 
 // Transactions (tx class): after tx.select, publishes, acks, nacks and
 // rejects are held on the channel and applied at tx.commit, in order;
 // tx.rollback drops them. commit-ok is sent once every message of the
-// transaction is durable in its queues. As in RabbitMQ, a transaction is
-// atomic for one queue only in the sense that its operations are applied
-// together; there is no rollback of what commit has applied.
+// transaction is durable in its queues.
+//
+// Checked when held. What can be checked is checked when an operation
+// is held, as RabbitMQ does, so that the client hears of its mistake at
+// once and a commit does not stop half-way on it, with the operations
+// before the bad one applied and those after it not:
+//
+//   - a publish to an exchange that does not exist is refused with 404
+//     NOT_FOUND, to an internal one with 403 ACCESS_REFUSED (and a
+//     user_id that is not the connection's user with 406, as outside a
+//     transaction);
+//   - an ack, nack or reject must name deliveries that are unacked and
+//     not already settled by an operation held in the same transaction,
+//     else 406 unknown delivery tag. multiple with tag 0 settles the
+//     deliveries sent so far, not those sent before the commit.
+//
+// An operation that was valid when held is applied at commit even if
+// things changed meanwhile: a publish whose exchange was deleted since
+// is unroutable (returned if mandatory), and an ack of deliveries that
+// basic.recover released since is skipped. So a commit fails only when
+// the store fails, or on a message property the broker refuses (a
+// malformed expiration), which the broker offers no way to check before
+// routing. There is no rollback of what a commit has applied.
+//
+// Bound. Held publishes are bodies in the server's memory that only the
+// client can free, by committing or rolling back. A connection's
+// transactions together may hold at most MaxUnstoredMessages publishes
+// and MaxUnstoredBytes of their bodies (the one message that crosses the
+// byte budget is taken, so a message larger than the budget can still
+// be published in a transaction): the budget that bounds what the
+// connection may have in flight to the store (flow.go), so a commit puts
+// no more than that in flight. The reader cannot wait for room, as it
+// does for the store, since only the client could make it; a publish
+// past the bound is refused with 406 PRECONDITION_FAILED naming the
+// limit, which closes the channel and drops its transaction.
 
 type txKind uint8
 
@@ -27,14 +60,25 @@ type txOp struct {
 	kind      txKind
 	msg       *message.Message // txPublish
 	mandatory bool             // txPublish
-	tag       uint64           // txAck, txNack
+	tag       uint64           // txAck, txNack; never 0 with multiple
 	multiple  bool
 	requeue   bool // txNack
 }
 
 // txState is a transactional channel's held operations (reader only).
 type txState struct {
-	ops []txOp
+	ops   []txOp
+	msgs  int   // publishes in ops
+	bytes int64 // their bodies
+	// The deliveries that held acks and nacks settle: every tag up to
+	// settledTo (multiple), and those in settled.
+	settledTo uint64
+	settled   map[uint64]bool
+}
+
+// settles reports whether a held ack or nack settles delivery tag.
+func (tx *txState) settles(tag uint64) bool {
+	return tag <= tx.settledTo || tx.settled[tag]
 }
 
 func (ch *channel) txSelect() error {
@@ -48,14 +92,100 @@ func (ch *channel) txSelect() error {
 	return nil
 }
 
-// txSettle holds an ack or nack after checking its tag, so that a bad
-// tag fails at once, as in RabbitMQ.
-func (ch *channel) txSettle(op txOp) error {
-	if err := ch.checkTag(op.tag, op.multiple); err != nil {
-		return err
+// txPublish holds a publish after checking its exchange and the
+// connection's bound on held publishes.
+func (ch *channel) txPublish(msg *message.Message, mandatory bool) error {
+	if err := checkPublish(ch.c.s.broker, ch.c.vhost, msg.Exchange); err != nil {
+		return fromBroker(err)
 	}
-	ch.tx.ops = append(ch.tx.ops, op)
+	c, cfg := ch.c, &ch.c.s.cfg.Flow
+	if c.flow.txMsgs >= cfg.MaxUnstoredMessages || c.flow.txBytes >= cfg.MaxUnstoredBytes {
+		c.recountHeld()
+		switch {
+		case c.flow.txMsgs >= cfg.MaxUnstoredMessages:
+			return errPrecondition("uncommitted transactions on this connection hold %d messages, "+
+				"its limit (MaxUnstoredMessages); commit in smaller batches", c.flow.txMsgs)
+		case c.flow.txBytes >= cfg.MaxUnstoredBytes:
+			return errPrecondition("uncommitted transactions on this connection hold %d bytes of messages, "+
+				"its limit (MaxUnstoredBytes) is %d; commit in smaller batches", c.flow.txBytes, cfg.MaxUnstoredBytes)
+		}
+	}
+	size := int64(len(msg.Body))
+	ch.tx.ops = append(ch.tx.ops, txOp{kind: txPublish, msg: msg, mandatory: mandatory})
+	ch.tx.msgs++
+	ch.tx.bytes += size
+	c.flow.txMsgs++
+	c.flow.txBytes += size
 	return nil
+}
+
+// recountHeld sets the connection's count of held publishes from its
+// open channels, dropping what channels torn down since left in it.
+func (c *conn) recountHeld() {
+	c.flow.txMsgs, c.flow.txBytes = 0, 0
+	for _, ch := range c.channels {
+		if ch.tx != nil {
+			c.flow.txMsgs += ch.tx.msgs
+			c.flow.txBytes += ch.tx.bytes
+		}
+	}
+}
+
+// txSettle holds an ack or nack after checking its tag, so that a bad
+// tag fails at once, as in RabbitMQ; a tag an operation already held in
+// the transaction settles is as unknown as one settled outside it.
+func (ch *channel) txSettle(op txOp) error {
+	tx := ch.tx
+	if op.multiple && op.tag == 0 {
+		last, ok := ch.lastUnsettled()
+		if !ok {
+			return nil // nothing to settle, which is no error
+		}
+		op.tag = last
+	} else {
+		if err := ch.checkTag(op.tag, op.multiple); err != nil {
+			return err
+		}
+		if tx.settles(op.tag) {
+			return errUnknownDeliveryTag(op.tag)
+		}
+	}
+	if op.multiple {
+		tx.settledTo = op.tag
+	} else {
+		if tx.settled == nil {
+			tx.settled = map[uint64]bool{}
+		}
+		tx.settled[op.tag] = true
+	}
+	tx.ops = append(tx.ops, op)
+	return nil
+}
+
+// lastUnsettled returns the highest tag of a sent, unacked delivery that
+// no held operation settles: what an ack of multiple with tag 0 covers.
+func (ch *channel) lastUnsettled() (uint64, bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	for i := len(ch.unacked.tags) - 1; i >= 0; i-- {
+		tag := ch.unacked.tags[i]
+		if tag <= ch.tx.settledTo {
+			break
+		}
+		if e, ok := ch.unacked.m[tag]; ok && e.sent && !ch.tx.settled[tag] {
+			return tag, true
+		}
+	}
+	return 0, false
+}
+
+// dropHeld empties the transaction and gives its publishes back to the
+// connection's bound.
+func (ch *channel) dropHeld() {
+	tx := ch.tx
+	ch.c.flow.txMsgs -= tx.msgs
+	ch.c.flow.txBytes -= tx.bytes
+	*tx = txState{}
 }
 
 func (ch *channel) txCommit() error {
@@ -63,7 +193,7 @@ func (ch *channel) txCommit() error {
 		return errPrecondition("channel is not transactional")
 	}
 	ops := ch.tx.ops
-	ch.tx.ops = nil
+	ch.dropHeld()
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -86,13 +216,19 @@ func (ch *channel) txCommit() error {
 				})
 			}
 			var n int
-			n, err = ch.route(op.msg, op.mandatory, done)
+			n, err = ch.routeHeld(op.msg, op.mandatory, done)
 			if err != nil || n == 0 {
 				done(nil) // the broker will not call it, or may not
 			}
 		case txAck:
+			if ch.checkTag(op.tag, op.multiple) != nil {
+				continue // released since it was held (basic.recover): nothing to settle
+			}
 			err = ch.ack(op.tag, op.multiple)
 		case txNack:
+			if ch.checkTag(op.tag, op.multiple) != nil {
+				continue
+			}
 			err = ch.nack(op.tag, op.multiple, op.requeue)
 		}
 		if err != nil {
@@ -108,11 +244,30 @@ func (ch *channel) txCommit() error {
 	return nil
 }
 
+// routeHeld routes a publish held by a transaction. Its exchange was
+// checked when it was held; one deleted since (or redeclared internal)
+// makes the message unroutable instead of failing the commit half-way.
+func (ch *channel) routeHeld(msg *message.Message, mandatory bool, done func(error)) (int, error) {
+	n, err := routeMessage(ch.c.s.broker, ch.c.vhost, msg, ch.c.displayName(), done)
+	if err != nil {
+		switch broker.CodeOf(err) {
+		case broker.NotFound, broker.AccessRefused:
+			n, err = 0, nil
+		default:
+			return 0, fromBroker(err)
+		}
+	}
+	if n == 0 && mandatory {
+		ch.returnUnroutable(msg)
+	}
+	return n, nil
+}
+
 func (ch *channel) txRollback() error {
 	if ch.tx == nil {
 		return errPrecondition("channel is not transactional")
 	}
-	ch.tx.ops = nil
+	ch.dropHeld()
 	ch.send(&wire.TxRollbackOk{})
 	return nil
 }

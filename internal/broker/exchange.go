@@ -221,6 +221,35 @@ func (b *Broker) ExchangeExists(vhostName, name string) error {
 	return nil
 }
 
+// CheckPublish returns the error Route would give a publish to exchange
+// name in vhost, without routing anything: NotFound for a missing vhost
+// or exchange, AccessRefused for an internal exchange. A front end that
+// holds a publish before routing it (AMQP transactions) refuses it as
+// early as RabbitMQ does.
+func (b *Broker) CheckPublish(vhostName, name string) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	vh, err := b.vhostLocked(vhostName)
+	if err != nil || name == "" {
+		return err
+	}
+	vh.routes.mu.RLock()
+	defer vh.routes.mu.RUnlock()
+	return publishableLocked(vh.routes.exchanges[name], vhostName, name)
+}
+
+// publishableLocked refuses a publish to x (found under name, nil if
+// none). The vhost's routes.mu is held.
+func publishableLocked(x *exchange, vhostName, name string) error {
+	switch {
+	case x == nil:
+		return newError(NotFound, "no exchange '%s' in vhost '%s'", name, vhostName)
+	case x.internal:
+		return newError(AccessRefused, "cannot publish to internal exchange '%s' in vhost '%s'", name, vhostName)
+	}
+	return nil
+}
+
 // DeleteExchange deletes exchange name in vhost with every binding it is
 // the source or the destination of. ifUnused refuses (PreconditionFailed)
 // while it is the source of a binding, as RabbitMQ does. The default and

@@ -175,11 +175,8 @@ func (b *Broker) resolve(vhostName string, m *message.Message, s *routeScratch) 
 	rt.mu.RLock()
 	defer rt.mu.RUnlock()
 	x := rt.exchanges[m.Exchange]
-	switch {
-	case x == nil:
-		return newError(NotFound, "no exchange '%s' in vhost '%s'", m.Exchange, vhostName)
-	case x.internal:
-		return newError(AccessRefused, "cannot publish to internal exchange '%s' in vhost '%s'", m.Exchange, vhostName)
+	if err := publishableLocked(x, vhostName, m.Exchange); err != nil {
+		return err
 	}
 	// Breadth-first over exchange-to-exchange bindings; s.xs is both the
 	// work list and the set of exchanges seen, which ends cycles.

@@ -49,6 +49,19 @@ func TestRouteErrors(t *testing.T) {
 	}
 	_, err = e.b.Route("nowhere", &message.Message{Exchange: "amq.direct"}, nil)
 	wantCode(t, "missing vhost", err, NotFound)
+	// CheckPublish says the same without routing.
+	for x, code := range map[string]Code{"inside": AccessRefused, "missing": NotFound} {
+		want := routeErr(e, x)
+		if err := e.b.CheckPublish("/", x); CodeOf(err) != code || err.Error() != want.Error() {
+			t.Errorf("CheckPublish(%q) = %v, want %v", x, err, want)
+		}
+	}
+	for _, x := range []string{"", "amq.direct"} {
+		if err := e.b.CheckPublish("/", x); err != nil {
+			t.Errorf("CheckPublish(%q) = %v", x, err)
+		}
+	}
+	wantCode(t, "CheckPublish in a missing vhost", e.b.CheckPublish("nowhere", ""), NotFound)
 	_, err = e.b.Route("/", &message.Message{Exchange: "amq.direct", RoutingKey: strings.Repeat("k", 256)}, nil)
 	wantCode(t, "routing key too long to encode", err, InvalidArgument)
 }
