@@ -12,11 +12,22 @@ import (
 // channel is one AMQP channel of a connection. Fields above mu belong to
 // the reader goroutine; those below are shared with the writer and with
 // the queues' and store's callbacks, and guarded by mu.
+//
+// basic.qos global=true is limiter, shared by the channel's consumers in
+// every queue (queue.Limiter): the queues take a credit from it for each
+// delivery to them and park consumers when none is left; the reader gives
+// credits back as deliveries end (ack.go: ack, nack, reject, recover;
+// teardown; a consumer timeout) and so resumes the queues. Lock order:
+// a queue's lock, then channel.mu, then outbox.mu; a queue's lock, then
+// the limiter's. The limiter's Release and SetLimit take queue locks, so
+// they run with none of these held: from the reader, or from a goroutine
+// of their own when a callback under a queue's lock frees credits.
 type channel struct {
-	c      *conn
-	id     uint16
-	owner  queue.Owner // holds this channel's leases in every queue
-	logger *slog.Logger
+	c       *conn
+	id      uint16
+	owner   queue.Owner // holds this channel's leases in every queue
+	logger  *slog.Logger
+	limiter *queue.Limiter // basic.qos global=true; set at creation, safe for concurrent use
 
 	// Reader goroutine only.
 	closing    bool                  // channel.close sent, waiting for close-ok
@@ -37,8 +48,7 @@ type channel struct {
 	queued   bool           // guarded by mu; on the outbox's ready list
 	nextTag  uint64         // guarded by mu; last delivery tag handed out
 	unacked  unackedSet     // guarded by mu
-	inflight int            // guarded by mu; sent deliveries awaiting ack
-	global   int            // guarded by mu; basic.qos global=true limit, 0 for none
+	global   int            // guarded by mu; basic.qos global=true limit, 0 for none (limiter's, for admin)
 	flowOff  bool           // guarded by mu; channel.flow active=false: hold deliveries
 	confirms confirmTracker // guarded by mu
 }
@@ -49,6 +59,7 @@ func newChannel(c *conn, id uint16) *channel {
 		id:        id,
 		owner:     queue.Owner(c.s.ownerSeq.Add(1)),
 		logger:    c.logger.With(slog.Int("channel", int(id))),
+		limiter:   queue.NewLimiter(0),
 		consumers: map[string]*consumer{},
 		touched:   map[*queue.Queue]qkey{},
 		unacked:   newUnackedSet(),
@@ -82,9 +93,10 @@ func (ch *channel) pushLocked(it outItem) {
 }
 
 // take is the writer's: it moves what may be sent now from ch's list to
-// dst. Deliveries wait while channel.flow is off or the global prefetch
-// is used up; once one waits, later ones wait behind it, but method
-// replies still go.
+// dst. Deliveries wait while channel.flow is off; once one waits, later
+// ones wait behind it, but method replies still go. (The global prefetch
+// needs no holding here: the queues hand out no more than the limiter
+// allows.)
 func (ch *channel) take(dst []outItem) []outItem {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
@@ -99,7 +111,6 @@ func (ch *channel) take(dst []outItem) []outItem {
 				continue
 			}
 			if it.needsAck {
-				ch.inflight++
 				ch.unacked.markSent(it.tag)
 			}
 		}
@@ -110,12 +121,10 @@ func (ch *channel) take(dst []outItem) []outItem {
 	return dst
 }
 
-// maySendLocked reports whether delivery it may go out now. ch.mu held.
+// maySendLocked reports whether delivery it may go out now: flow stops
+// deliveries, not get-ok answers. ch.mu held.
 func (ch *channel) maySendLocked(it *outItem) bool {
-	if ch.flowOff && it.ctag != "" {
-		return false // flow stops deliveries, not get-ok answers
-	}
-	return !it.needsAck || it.ctag == "" || ch.global == 0 || ch.inflight < ch.global
+	return !ch.flowOff || it.ctag == ""
 }
 
 // kickLocked puts ch back on the writer's list if it holds deliveries
@@ -242,7 +251,8 @@ func (ch *channel) closeWithError(e *amqpError) {
 // teardown ends what the channel holds in the broker: its consumers are
 // cancelled (then auto-delete queues without consumers go), and every
 // message leased to it is released, ready again with its delivery count
-// raised. Held deliveries are dropped: they are among the released.
+// raised, and their credits go back to the limiter. Held deliveries are
+// dropped: they are among the released.
 func (ch *channel) teardown() {
 	ch.mu.Lock()
 	if ch.closed {
@@ -258,8 +268,8 @@ func (ch *channel) teardown() {
 	}
 	clear(ch.pending[len(keep):])
 	ch.pending = keep
+	credits := ch.unacked.credits()
 	ch.unacked = newUnackedSet()
-	ch.inflight = 0
 	ch.mu.Unlock()
 
 	now := ch.c.s.broker.Now()
@@ -270,6 +280,7 @@ func (ch *channel) teardown() {
 	for q := range ch.touched {
 		q.Release(ch.owner, now)
 	}
+	ch.limiter.Release(credits, now) // no consumer is left to resume; the count stays exact
 	ch.touched = nil
 	ch.content = nil
 	ch.tx = nil

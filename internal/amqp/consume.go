@@ -3,10 +3,12 @@ package amqp
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"math"
 	"time"
 
 	"github.com/ferrymq/ferry/internal/amqp/wire"
 	"github.com/ferrymq/ferry/internal/broker"
+	"github.com/ferrymq/ferry/internal/message"
 	"github.com/ferrymq/ferry/internal/queue"
 )
 
@@ -59,6 +61,14 @@ func (ch *channel) checkExclusive(info broker.QueueInfo) error {
 	return nil
 }
 
+// basicQos sets a prefetch limit, with RabbitMQ 3.3+'s meaning of
+// global: false bounds each consumer made on the channel from now on;
+// true bounds the unacked deliveries of all the channel's consumers
+// together, at once and in every queue (the channel's queue.Limiter, which
+// the queues ask before each delivery). Both apply when both are set.
+// Lowering the global limit stops further deliveries until enough are
+// settled; raising it resumes them. No-ack consumers and basic.get are
+// not limited.
 func (ch *channel) basicQos(m *wire.BasicQos) error {
 	if m.PrefetchSize != 0 {
 		return errNotImplemented("prefetch_size!=0 (%d)", m.PrefetchSize)
@@ -66,8 +76,8 @@ func (ch *channel) basicQos(m *wire.BasicQos) error {
 	if m.Global {
 		ch.mu.Lock()
 		ch.global = int(m.PrefetchCount)
-		ch.kickLocked()
 		ch.mu.Unlock()
+		ch.limiter.SetLimit(int(m.PrefetchCount), ch.c.s.broker.Now())
 	} else {
 		ch.prefetch = int(m.PrefetchCount)
 		ch.qosView.Store(int64(m.PrefetchCount))
@@ -95,14 +105,11 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		}
 		delete(ch.consumers, tag)
 	}
-	prefetch := ch.prefetch
-	if prefetch == 0 {
-		// A channel-wide limit bounds each consumer too, so that the
-		// queues lease no more than the writer may send.
-		ch.mu.Lock()
-		prefetch = ch.global
-		ch.mu.Unlock()
+	priority, err := consumerArgs(m.Arguments, ch.c.vhost, name)
+	if err != nil {
+		return err
 	}
+	prefetch := ch.prefetch
 	key := qkey{ch.c.vhost, name}
 	k := &consumer{ch: ch, tag: tag, key: key, q: q, noAck: m.NoAck, exclusive: m.Exclusive, prefetch: prefetch}
 	if err := ch.c.s.reg.add(k); err != nil {
@@ -116,6 +123,7 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 	}
 	qc, err := q.Consume(queue.ConsumerOptions{
 		Tag: tag, Owner: ch.owner, Prefetch: prefetch, NoAck: m.NoAck, Deliver: ch.deliverFunc(k),
+		Limiter: ch.limiter, Priority: priority,
 		Connection: ch.c.displayName(),
 		// The queue's x-consumer-timeout cancels this consumer only (not
 		// the channel, as RabbitMQ does) and returns what it held; its
@@ -123,12 +131,19 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		// basic.cancel: its tag is free again and its exclusive claim
 		// on the queue ends.
 		// An auto-delete queue it was the last consumer of goes, as
-		// after any cancel (on a goroutine of its own: this runs under
-		// the queue's lock).
+		// after any cancel, and the limiter credits of what the queue
+		// took back are released (both on goroutines of their own:
+		// this runs under the queue's lock).
 		OnTimeout: func() {
 			ch.c.s.reg.remove(k)
 			k.gone.Store(true)
 			ch.notifyCancel(tag)
+			ch.mu.Lock()
+			credits := ch.unacked.dropCredits(k)
+			ch.mu.Unlock()
+			if credits > 0 {
+				go ch.limiter.Release(credits, ch.c.s.broker.Now())
+			}
 			go ch.c.s.maybeAutoDelete(key.vhost, key.name)
 		},
 	}, ch.c.s.broker.Now())
@@ -153,7 +168,8 @@ func (ch *channel) deliverFunc(k *consumer) func(queue.Delivery) {
 		ch.nextTag++
 		tag := ch.nextTag
 		if !k.noAck {
-			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID, n: d.Deliveries})
+			// The queue took a limiter credit for it (ConsumerOptions.Limiter).
+			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID, k: k, n: d.Deliveries, credit: true})
 		}
 		ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, ctag: k.tag, tag: tag,
 			redelivered: d.Deliveries > 1, needsAck: !k.noAck})
@@ -173,7 +189,8 @@ func (ch *channel) basicCancel(m *wire.BasicCancel) error {
 }
 
 // cancelConsumer stops k. Its unacked deliveries stay leased to the
-// channel, as basic.cancel leaves them.
+// channel, as basic.cancel leaves them, and keep their limiter credits
+// until settled, as in RabbitMQ.
 func (ch *channel) cancelConsumer(k *consumer, now time.Time) {
 	if k.qc != nil {
 		k.q.Cancel(k.qc, now)
@@ -218,4 +235,55 @@ func (ch *channel) basicGet(m *wire.BasicGet) error {
 		redelivered: d.Deliveries > 1, needsAck: !m.NoAck, cost: int64(len(d.Data)) + 256})
 	ch.mu.Unlock()
 	return nil
+}
+
+// Consumer arguments (basic.consume's table). RabbitMQ reads the keys its
+// queue type lists and ignores every other; Ferry reads them so:
+//
+//   - x-priority: the consumer's priority (queue.ConsumerOptions.Priority;
+//     default 0, negative allowed), an integer of any AMQP width;
+//     anything else is 406 PRECONDITION_FAILED worded as RabbitMQ words
+//     it ("invalid arg 'x-priority' for queue 'q' in vhost '/':
+//     {unacceptable_type,longstr}").
+//   - x-cancel-on-ha-failover: accepted, no effect: it asked mirrored
+//     classic queues to cancel consumers on failover, and one node has
+//     none.
+//   - keys RabbitMQ defines for behaviours Ferry lacks
+//     (unsupportedConsumerArgs: stream offsets and filters, AMQP 1.0
+//     credit): 406, saying so, because a consumer that asked for, say, a
+//     stream offset and got the whole queue instead would misbehave
+//     quietly (the rule broker/queue_args.go follows for queue
+//     arguments).
+//   - any other key: accepted and ignored, as RabbitMQ does. Clients and
+//     frameworks add keys of their own, and refusing them would break
+//     applications that work against RabbitMQ; the cost is that a
+//     misspelt key goes unnoticed.
+
+// unsupportedConsumerArgs are RabbitMQ's consumer arguments for
+// behaviours Ferry does not have, with what is missing.
+var unsupportedConsumerArgs = map[string]string{
+	"x-stream-offset":           "stream offsets are not supported by Ferry",
+	"x-stream-filter":           "stream filtering is not supported by Ferry",
+	"x-stream-match-unfiltered": "stream filtering is not supported by Ferry",
+	"x-credit":                  "credit flow control (x-credit) is not supported by Ferry",
+}
+
+// consumerArgs checks the arguments of a basic.consume on queue name and
+// returns the consumer's priority.
+func consumerArgs(args message.Table, vhost, name string) (priority int, err error) {
+	for _, f := range args {
+		switch {
+		case f.Key == "x-priority":
+			p, ok := message.Int64(f.Value)
+			if !ok {
+				return 0, errPrecondition("invalid arg '%s' for queue '%s' in vhost '%s': {unacceptable_type,%s}",
+					f.Key, name, vhost, message.TypeName(f.Value))
+			}
+			priority = int(max(math.MinInt, min(math.MaxInt, p)))
+		case unsupportedConsumerArgs[f.Key] != "":
+			return 0, errPrecondition("invalid arg '%s' for queue '%s' in vhost '%s': %s",
+				f.Key, name, vhost, unsupportedConsumerArgs[f.Key])
+		}
+	}
+	return priority, nil
 }

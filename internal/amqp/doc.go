@@ -30,12 +30,13 @@
 // made (consume-ok before the first delivery, basic.return before the
 // confirm of the same message). The writer takes whole lists, writes them
 // with one flush, and holds back deliveries a channel may not send yet
-// (channel.flow off, or basic.qos global prefetch exhausted) while still
-// sending the channel's method replies.
+// (channel.flow off) while still sending the channel's method replies.
 //
 // # Locking
 //
-// Lock order: queue.Queue's lock, then channel.mu, then outbox.mu; and
+// Lock order: queue.Queue's lock, then channel.mu, then outbox.mu; a
+// queue's lock, then the channel's queue.Limiter (whose Release and
+// SetLimit run with no queue or channel lock held); and
 // Server.mu and Server.regMu are never held while taking any of those.
 // The reader never calls into a queue or the broker while holding
 // channel.mu. Fields say which lock guards them; functions that expect a
@@ -44,13 +45,14 @@
 // # Behaviour worth knowing
 //
 //   - basic.qos global=true is a per-channel limit across the channel's
-//     consumers, as in RabbitMQ 3.3+: consumers without a limit of their
-//     own take it as theirs (bounding what the queues lease to the
-//     channel), and the writer sends no more unacked deliveries than the
-//     limit.
-//   - Queue arguments Ferry cannot honour yet (x-message-ttl, x-expires,
-//     x-max-length, dead-lettering...) are refused with 406, never
-//     silently ignored.
+//     consumers in every queue, as in RabbitMQ 3.3+ (global=false is per
+//     consumer, and both apply when both are set): the channel's
+//     queue.Limiter, from which a queue takes a credit before it hands a
+//     message to one of the channel's consumers, so what the queues lease
+//     to the channel never exceeds it, and a changed limit applies at once.
+//   - Consumer priorities (x-priority) order the consumers of a queue; see
+//     consume.go for the consumer arguments accepted and refused. Queue
+//     arguments are the broker's to check (broker/queue_args.go).
 //   - An auto-delete queue is deleted when its last consumer on this
 //     server is cancelled; a consumer whose queue is deleted through this
 //     server gets basic.cancel if its client announced

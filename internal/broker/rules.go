@@ -364,44 +364,22 @@ func unacceptable(v any) string {
 	return "{unacceptable_type," + amqpTypeName(v) + "}"
 }
 
-// amqpTypeName is RabbitMQ's name for the AMQP field type of v.
+// amqpTypeName is RabbitMQ's name for the AMQP field type of v: a table
+// value (message.TypeName), or a canonical (JSON) one of a queue's
+// arguments.
 func amqpTypeName(v any) string {
 	switch v := v.(type) {
-	case bool:
-		return "bool"
-	case int8:
-		return "byte"
-	case uint8:
-		return "unsignedbyte"
-	case int16:
-		return "short"
-	case uint16:
-		return "unsignedshort"
-	case int32:
-		return "signedint"
-	case uint32:
-		return "unsignedint"
-	case int64, int:
-		return "long"
 	case json.Number:
 		if _, err := v.Int64(); err != nil {
 			return "double"
 		}
 		return "long"
-	case float32:
-		return "float"
-	case float64:
-		return "double"
-	case time.Time:
-		return "timestamp"
-	case message.Table, map[string]any:
+	case int:
+		return "long"
+	case map[string]any:
 		return "table"
-	case []any:
-		return "array"
-	case string, []byte:
-		return "longstr"
 	}
-	return "void"
+	return message.TypeName(v)
 }
 
 func jsonText(v any) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // Field is one entry of a Table.
@@ -156,6 +157,47 @@ func readTable(src []byte, depth int) (Table, int, error) {
 		t = append(t, Field{Key: key, Value: v})
 	}
 	return t, 4 + int(size), nil
+}
+
+// TypeName is RabbitMQ's name for the AMQP field type of a table value
+// (this package's Go types), as its argument errors print it:
+// "{unacceptable_type,signedint}".
+func TypeName(v any) string {
+	switch v.(type) {
+	case bool:
+		return "bool"
+	case int8:
+		return "byte"
+	case uint8:
+		return "unsignedbyte"
+	case int16:
+		return "short"
+	case uint16:
+		return "unsignedshort"
+	case int32:
+		return "signedint"
+	case uint32:
+		return "unsignedint"
+	case int64:
+		return "long"
+	case float32:
+		return "float"
+	case float64:
+		return "double"
+	case Decimal:
+		return "decimal"
+	case string:
+		return "longstr"
+	case []byte:
+		return "binary"
+	case time.Time:
+		return "timestamp"
+	case Table:
+		return "table"
+	case []any:
+		return "array"
+	}
+	return "void"
 }
 
 // String returns v as a string if it is a table's string: a Go string,

@@ -352,3 +352,23 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+func TestTypeName(t *testing.T) {
+	for v, want := range map[any]string{
+		true: "bool", int8(1): "byte", uint8(1): "unsignedbyte", int16(1): "short", uint16(1): "unsignedshort",
+		int32(1): "signedint", uint32(1): "unsignedint", int64(1): "long", float32(1): "float", float64(1): "double",
+		Decimal{Scale: 1, Value: 5}: "decimal", "s": "longstr", time.Unix(0, 0): "timestamp", nil: "void",
+	} {
+		if got := TypeName(v); got != want {
+			t.Errorf("TypeName(%T) = %q, want %q", v, got, want)
+		}
+	}
+	for _, c := range []struct {
+		v    any
+		want string
+	}{{[]byte("b"), "binary"}, {Table{}, "table"}, {[]any{1}, "array"}} {
+		if got := TypeName(c.v); got != c.want {
+			t.Errorf("TypeName(%T) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ const (
 	opBury
 	opDelete
 	opTake
+	opResume
 )
 
 var opNames = [...]string{
@@ -36,6 +37,7 @@ var opNames = [...]string{
 	opAck: "ack", opNack: "nack", opRelease: "release", opPurge: "purge", opClose: "close",
 	opSetPolicy: "set-policy", opTick: "tick", opVisibility: "change-visibility",
 	opTakeDead: "take-dead", opBury: "dead-lettered", opDelete: "delete", opTake: "take",
+	opResume: "resume",
 }
 
 func (o op) String() string {
@@ -63,6 +65,7 @@ type command struct {
 	timeout  time.Duration // opGet: lease timeout (-1: the policy's); opVisibility: new timeout
 	flag     bool          // opGet: noAck; opNack: requeue
 	consumer *Consumer     // opConsume, opCancel
+	limiter  *Limiter      // opResume: the Limiter whose parked consumers resume
 	who      string        // opGet: who takes it, for the Observer
 	done     func(error)
 }
@@ -93,11 +96,15 @@ func (q *Queue) applyLocked(c *command) result {
 		k.owner = q.ownerLocked(c.owner)
 		k.owner.consumers++
 		q.consumers = append(q.consumers, k)
+		q.addToLevelLocked(k)
 		if k.hasCredit() {
 			q.withCredit++
 		}
 		q.dispatchLocked(c.now)
 		return result{ok: true}
+	case opResume:
+		q.resumeLocked(c.limiter, c.now)
+		return result{}
 	case opCancel:
 		return result{ok: q.removeConsumerLocked(c.consumer)}
 	case opGet:
@@ -143,7 +150,7 @@ func (q *Queue) applyLocked(c *command) result {
 			k.cancelled = true
 		}
 		q.closed = true
-		q.consumers, q.withCredit, q.cursor = nil, 0, 0
+		q.consumers, q.withCredit, q.cursor, q.levels = nil, 0, 0, nil
 		q.ready, q.free, q.delayed, q.timers, q.dead = readyQueue{}, nil, nil, nil, nil
 		return result{}
 	}

@@ -1,6 +1,9 @@
 package queue
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Delivery is one message handed out, by push to a consumer or by Get.
 type Delivery struct {
@@ -29,6 +32,16 @@ type ConsumerOptions struct {
 	// Prefetch bounds the consumer's unacked deliveries; 0 means no bound.
 	// It is AMQP's per-consumer basic.qos; ignored when NoAck is set.
 	Prefetch int
+	// Limiter, if not nil, bounds the unacked deliveries of every
+	// consumer that shares it, in any queue (AMQP's basic.qos
+	// global=true): each delivery takes a credit from it, and without one
+	// the consumer waits until the Limiter resumes it. Prefetch applies
+	// as well. Ignored when NoAck is set. See Limiter.
+	Limiter *Limiter
+	// Priority orders consumers (AMQP's x-priority): a message goes to a
+	// consumer of the highest priority that may take it (priority.go).
+	// Default 0; negative values are allowed.
+	Priority int
 	// NoAck consumers take messages at most once: each is removed from the
 	// queue as it is handed out, and no lease is kept.
 	NoAck bool
@@ -59,8 +72,12 @@ type Consumer struct {
 	onTimeout func()
 	conn      string // ConsumerOptions.Connection
 
+	priority int      // ConsumerOptions.Priority
+	limiter  *Limiter // ConsumerOptions.Limiter; nil for none and for no-ack consumers
+
 	unacked   int  // leases taken through this consumer and not yet ended
 	cancelled bool // no more deliveries
+	parked    bool // its Limiter had no credit: no deliveries until it resumes the queue
 }
 
 // Tag returns the consumer's tag.
@@ -74,9 +91,11 @@ func (c *Consumer) ownerOrNil() *ownerState {
 	return c.owner
 }
 
-// hasCredit reports whether c may take one more message. Lock held.
+// hasCredit reports whether c may take one more message, as far as the
+// queue knows: its Limiter, unless it parked c, is asked at hand-out.
+// Lock held.
 func (c *Consumer) hasCredit() bool {
-	return !c.cancelled && (c.prefetch == 0 || c.noAck || c.unacked < c.prefetch)
+	return !c.cancelled && !c.parked && (c.prefetch == 0 || c.noAck || c.unacked < c.prefetch)
 }
 
 // addUnackedLocked moves c's unacked count by d and keeps q.withCredit,
@@ -95,9 +114,13 @@ func (q *Queue) addUnackedLocked(c *Consumer, d int) {
 
 // nextConsumerLocked returns the next consumer with credit in round-robin
 // order of registration, starting after the last one served, and moves the
-// cursor past it. q.withCredit must
-// be above zero.
+// cursor past it; among consumers of different priorities, the next of
+// the highest priority with credit (priority.go). q.withCredit must be
+// above zero.
 func (q *Queue) nextConsumerLocked() *Consumer {
+	if len(q.levels) > 1 {
+		return q.nextByPriorityLocked()
+	}
 	n := len(q.consumers)
 	start := q.cursor
 	if start >= n {
@@ -121,18 +144,44 @@ func (q *Queue) nextConsumerLocked() *Consumer {
 // dispatchLocked pushes ready messages to consumers with credit until one
 // or the other runs out. Every command that can make a message ready or
 // give a consumer credit ends with it, so after any command either nothing
-// is ready or no consumer can take more.
+// is ready or no consumer can take more (consumers parked on a Limiter
+// do not count: resuming them ends with it too).
 func (q *Queue) dispatchLocked(now int64) {
 	for q.withCredit > 0 {
 		e, ok := q.nextReadyLocked(now)
 		if !ok {
 			return
 		}
-		c := q.nextConsumerLocked()
+		c := q.takerLocked()
+		if c == nil {
+			// Every consumer that had room was parked on its Limiter: e
+			// waits at the head again (in ID order, as a returned one).
+			q.ready.pushReturned(e)
+			return
+		}
 		if d, ok := q.handOutLocked(e, c, c.owner.id, c.noAck, now, 0); ok {
 			c.deliver(d)
+		} else if c.limiter != nil {
+			// e could not be read and was dropped: its credit goes back.
+			// Release resumes queues, whose locks cannot be taken here;
+			// this is the log's failure, rare enough for a goroutine.
+			go c.limiter.Release(1, time.Unix(0, now))
 		}
 	}
+}
+
+// takerLocked returns the consumer the next message goes to, with a
+// credit taken from its Limiter if it has one; consumers whose Limiter
+// has none left are parked on the way. nil: no consumer can take it.
+func (q *Queue) takerLocked() *Consumer {
+	for q.withCredit > 0 {
+		c := q.nextConsumerLocked()
+		if c.limiter == nil || c.limiter.take(q) {
+			return c
+		}
+		q.parkLocked(c)
+	}
+	return nil
 }
 
 // removeConsumerLocked takes c out of the round-robin, keeping the cursor
@@ -150,6 +199,7 @@ func (q *Queue) removeConsumerLocked(c *Consumer) bool {
 		if i < q.cursor {
 			q.cursor--
 		}
+		q.uncountConsumerLocked(c, i)
 		c.owner.consumers--
 		q.dropOwnerIfIdleLocked(c.owner)
 		return true

@@ -11,7 +11,11 @@
 // applied by applyLocked, the only code that mutates the queue, so the
 // same command sequence on equal logs gives the same state, the same
 // deliveries and the same log records. Consumer selection is round-robin
-// in registration order; Release and Close return leases in ID order. A
+// in registration order among the consumers of the highest priority that
+// can take a message (priority.go); a consumer whose Limiter (a channel's
+// global prefetch, limiter.go) has no credit is parked until the Limiter
+// resumes it, an opResume command like any other. Release and Close
+// return leases in ID order. A
 // replicated queue can therefore apply the same commands from a Raft log
 // (hashicorp/raft's FSM.Apply) on every replica.
 //
@@ -71,5 +75,7 @@
 // One mutex, Queue.mu, guards all state; functions that expect it held end
 // in Locked. Consumer.Deliver and the log's done callbacks may run with it
 // held, so they must not call back into the queue. Lock order: Queue.mu,
-// then the log's own locks.
+// then a Limiter's mu, then the log's own locks; a Limiter never calls a
+// queue with its lock held, and Release and SetLimit take queue locks, so
+// they are never called with one held.
 package queue

@@ -52,6 +52,7 @@ type Queue struct {
 	consumers   []*Consumer           // guarded by mu; in registration order
 	cursor      int                   // guarded by mu; index in consumers of the next one to try (len: wrap, unless one is added first)
 	withCredit  int                   // guarded by mu; consumers for which hasCredit is true
+	levels      []prioLevel           // guarded by mu; consumer priorities, highest first, with their cursors (priority.go)
 	free        []*lease              // guarded by mu; spent leases for reuse
 	counters    counters              // guarded by mu
 
@@ -208,7 +209,8 @@ func (q *Queue) Tick(now time.Time) {
 }
 
 // Consume registers a push consumer. Ready messages are pushed to it at
-// once, as far as its prefetch allows.
+// once, as far as its prefetch, its Limiter and consumers of higher
+// priority allow.
 func (q *Queue) Consume(o ConsumerOptions, now time.Time) (*Consumer, error) {
 	switch {
 	case o.Deliver == nil:
@@ -216,7 +218,11 @@ func (q *Queue) Consume(o ConsumerOptions, now time.Time) (*Consumer, error) {
 	case o.Prefetch < 0:
 		return nil, fmt.Errorf("queue %q: consume %q: prefetch %d: %w", q.name, o.Tag, o.Prefetch, ErrInvalid)
 	}
-	c := &Consumer{tag: o.Tag, prefetch: o.Prefetch, noAck: o.NoAck, deliver: o.Deliver, onTimeout: o.OnTimeout, conn: o.Connection}
+	c := &Consumer{tag: o.Tag, prefetch: o.Prefetch, noAck: o.NoAck, deliver: o.Deliver, onTimeout: o.OnTimeout, conn: o.Connection,
+		priority: o.Priority}
+	if !o.NoAck {
+		c.limiter = o.Limiter // at most once needs no acks to wait for
+	}
 	r := q.apply(&command{op: opConsume, now: now.UnixNano(), owner: o.Owner, consumer: c})
 	if r.err != nil {
 		return nil, r.err

@@ -1,0 +1,164 @@
+package queue
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Limiter bounds the unacknowledged deliveries that a set of push
+// consumers, in any number of queues, hold together: AMQP's basic.qos
+// with global=true, one Limiter per channel, as RabbitMQ's rabbit_limiter
+// is. It is a count of credits. A queue takes one, under its own lock,
+// before it hands a message to a consumer with this Limiter
+// (ConsumerOptions.Limiter); when none is left the consumer is parked:
+// it stops counting as a consumer with credit until the Limiter resumes
+// it. The owner of the Limiter (the channel) gives credits back with
+// Release as the deliveries end (ack, nack, reject, recover, release)
+// and changes the bound with SetLimit; both resume the queues whose
+// consumers were parked. A consumer's own Prefetch still applies: a
+// message goes to it only when both allow.
+//
+// Credits are counted whatever the limit, so a bound set later (0 means
+// none) applies at once to what is already out: with 50 messages out, a
+// limit of 1 lets nothing more through until 50 are settled.
+//
+// No-ack consumers and Get take no credits.
+//
+// # Locking
+//
+// Limiter.mu is taken after Queue.mu (take runs under the lock of the
+// queue handing out) and is never held while calling into a queue.
+// Release and SetLimit resume queues one at a time, taking each one's
+// lock, so they must not be called with any queue's lock held (nor from
+// a Deliver or OnTimeout callback): a queue's lock, then its Limiters',
+// is the only nesting.
+type Limiter struct {
+	mu     sync.Mutex
+	limit  int      // guarded by mu; most credits out at once, 0 for no bound
+	used   int      // guarded by mu; credits taken and not yet released
+	parked []*Queue // guarded by mu; queues that parked a consumer on this Limiter since its last resume, each once
+	spare  []*Queue // guarded by mu; parked's previous backing array, kept so resuming does not allocate
+}
+
+// NewLimiter returns a Limiter allowing limit credits out at once; 0
+// means no bound (credits are still counted).
+func NewLimiter(limit int) *Limiter {
+	return &Limiter{limit: max(0, limit)}
+}
+
+// Limit returns the bound; 0 for none.
+func (l *Limiter) Limit() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
+}
+
+// Used returns the credits taken and not released.
+func (l *Limiter) Used() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.used
+}
+
+// SetLimit changes the bound (0: none) and applies it at once: a higher
+// bound resumes parked consumers, which may receive messages before
+// SetLimit returns; a lower one stops further hand-outs until enough
+// credits are released. No queue lock may be held.
+func (l *Limiter) SetLimit(limit int, now time.Time) {
+	l.mu.Lock()
+	l.limit = max(0, limit)
+	qs := l.wakeLocked()
+	l.mu.Unlock()
+	l.resume(qs, now)
+}
+
+// Release gives n credits back, deliveries that ended, and resumes the
+// queues whose consumers were parked, which may push messages before
+// Release returns. Releasing more than was taken is a caller's bug; the
+// count then stays at 0. No queue lock may be held.
+func (l *Limiter) Release(n int, now time.Time) {
+	if n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	l.used = max(0, l.used-n)
+	qs := l.wakeLocked()
+	l.mu.Unlock()
+	l.resume(qs, now)
+}
+
+// take takes one credit for a hand-out by q, or, when none is left,
+// remembers q to resume and reports false. q's lock is held.
+func (l *Limiter) take(q *Queue) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limit == 0 || l.used < l.limit {
+		l.used++
+		return true
+	}
+	if !slices.Contains(l.parked, q) {
+		l.parked = append(l.parked, q)
+	}
+	return false
+}
+
+// wakeLocked returns the queues to resume, if a credit is free, and
+// forgets them: a queue whose consumers run out again parks anew. l.mu
+// held.
+func (l *Limiter) wakeLocked() []*Queue {
+	if len(l.parked) == 0 || l.limit != 0 && l.used >= l.limit {
+		return nil
+	}
+	qs := l.parked
+	l.parked, l.spare = l.spare[:0], nil
+	return qs
+}
+
+// resume resumes qs, in the order they parked, with no lock held, then
+// keeps their slice for reuse.
+func (l *Limiter) resume(qs []*Queue, now time.Time) {
+	if len(qs) == 0 {
+		return
+	}
+	for _, q := range qs {
+		q.resume(l, now)
+	}
+	clear(qs)
+	l.mu.Lock()
+	if l.spare == nil {
+		l.spare = qs[:0]
+	}
+	l.mu.Unlock()
+}
+
+// resume gives q's consumers parked on l their place again and pushes
+// what they may now take: the opResume command, so that it goes through
+// applyLocked like every change of a queue's state. It takes q's lock. A
+// closed queue does nothing.
+func (q *Queue) resume(l *Limiter, now time.Time) {
+	q.apply(&command{op: opResume, now: now.UnixNano(), limiter: l})
+}
+
+// resumeLocked unparks the consumers parked on l and dispatches. Lock
+// held.
+func (q *Queue) resumeLocked(l *Limiter, now int64) {
+	for _, c := range q.consumers {
+		if c.parked && c.limiter == l {
+			c.parked = false
+			if c.hasCredit() {
+				q.withCredit++
+			}
+		}
+	}
+	q.dispatchLocked(now)
+}
+
+// parkLocked takes c, which has credit but whose Limiter has none, out
+// of the consumers with credit until its Limiter resumes q. Lock held.
+func (q *Queue) parkLocked(c *Consumer) {
+	if c.hasCredit() {
+		q.withCredit--
+	}
+	c.parked = true
+}
