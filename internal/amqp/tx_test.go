@@ -48,11 +48,13 @@ func TestTxPublishRefusedWhenHeld(t *testing.T) {
 		t.Run(tc.exchange, func(t *testing.T) {
 			_, ch := e.channel()
 			must(t, ch.Tx())
+			// Awaited as the close, not as the answer to a later call,
+			// which may find the channel closed already (504).
+			closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
 			publish(t, ch, "", "txq", "held first")
 			publish(t, ch, tc.exchange, "", "refused")
-			ae := wantCode(t, "publish to "+tc.exchange+" in a transaction, before commit", roundTrip(ch, "txq"), tc.code)
-			if ae.Reason != tc.reason {
-				t.Fatalf("reason %q, want %q", ae.Reason, tc.reason)
+			if ae := amqpErr(t, closed); ae.Code != tc.code || ae.Reason != tc.reason {
+				t.Fatalf("publish to %s in a transaction, before commit: closed with %d %q, want %d %q", tc.exchange, ae.Code, ae.Reason, tc.code, tc.reason)
 			}
 			wantStats(t, e, "txq", 0, 0)
 		})
@@ -111,12 +113,12 @@ func TestTxDuplicateAckRefusedWhenHeld(t *testing.T) {
 	publish(t, ch, "", "src", "m")
 	d := getN(t, ch, "src", 1)[0]
 	must(t, ch.Tx())
+	closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
 	publish(t, ch, "", "dst", "held")
 	must(t, d.Ack(false))
 	must(t, d.Ack(false))
-	ae := wantCode(t, "second ack of a delivery in one transaction", roundTrip(ch, "dst"), 406)
-	if !strings.Contains(ae.Reason, "unknown delivery tag 1") {
-		t.Fatalf("reason %q", ae.Reason)
+	if ae := amqpErr(t, closed); ae.Code != 406 || !strings.Contains(ae.Reason, "unknown delivery tag 1") {
+		t.Fatalf("second ack of a delivery in one transaction: closed with %d %q, want 406 unknown delivery tag 1", ae.Code, ae.Reason)
 	}
 	wantStats(t, e, "dst", 0, 0)
 	wantStats(t, e, "src", 1, 0) // released with the channel
@@ -165,12 +167,16 @@ func TestTxHeldPublishesBounded(t *testing.T) {
 			conn, ch := e.channel()
 			declare(t, ch, "dst")
 			must(t, ch.Tx())
+			// The refusal closes the channel whenever it arrives: awaited
+			// as the close, not as the answer to a later call, which may
+			// find the channel closed already.
+			closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
 			for _, n := range tc.bodies {
 				publish(t, ch, "", "dst", strings.Repeat("x", n))
 			}
-			ae := wantCode(t, "publish past the bound", roundTrip(ch, "dst"), 406)
-			if !strings.Contains(ae.Reason, tc.limit) {
-				t.Fatalf("reason %q does not name %s", ae.Reason, tc.limit)
+			ae := amqpErr(t, closed)
+			if ae.Code != 406 || !strings.Contains(ae.Reason, tc.limit) {
+				t.Fatalf("publish past the bound: closed with %d %q, want 406 naming %s", ae.Code, ae.Reason, tc.limit)
 			}
 			wantStats(t, e, "dst", 0, 0)
 
