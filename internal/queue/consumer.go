@@ -118,11 +118,25 @@ func (q *Queue) addUnackedLocked(c *Consumer, d int) {
 // the highest priority with credit (priority.go). q.withCredit must be
 // above zero.
 func (q *Queue) nextConsumerLocked() *Consumer {
+	var c *Consumer
 	if len(q.levels) > 1 {
-		return q.nextByPriorityLocked()
+		c = q.nextByPriorityLocked()
+	} else {
+		c = q.roundRobinLocked(&q.cursor, 0, true)
 	}
+	if c == nil {
+		panic("queue: withCredit > 0 but no consumer has credit")
+	}
+	return c
+}
+
+// roundRobinLocked returns the first consumer with credit, of priority
+// prio unless anyPrio, at or after index *cursor of q.consumers,
+// wrapping around, and moves *cursor past it; nil if there is none. Lock
+// held.
+func (q *Queue) roundRobinLocked(cursor *int, prio int, anyPrio bool) *Consumer {
 	n := len(q.consumers)
-	start := q.cursor
+	start := *cursor
 	if start >= n {
 		start = 0
 	}
@@ -131,14 +145,14 @@ func (q *Queue) nextConsumerLocked() *Consumer {
 		if k >= n {
 			k -= n
 		}
-		if c := q.consumers[k]; c.hasCredit() {
+		if c := q.consumers[k]; (anyPrio || c.priority == prio) && c.hasCredit() {
 			// Not wrapped to 0 here: a consumer registered before the next
 			// dispatch lands at index n and is next, as round-robin says.
-			q.cursor = k + 1
+			*cursor = k + 1
 			return c
 		}
 	}
-	panic("queue: withCredit > 0 but no consumer has credit")
+	return nil
 }
 
 // dispatchLocked pushes ready messages to consumers with credit until one

@@ -3,6 +3,7 @@ package queue
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,10 +34,21 @@ import (
 // lock, so they must not be called with any queue's lock held (nor from
 // a Deliver or OnTimeout callback): a queue's lock, then its Limiters',
 // is the only nesting.
+//
+// The counts are atomics so that the common cases take no lock: a take
+// with no bound (a channel without global qos, which still counts) is
+// one atomic add under the queue's lock, and a Release with no queue
+// parked is an atomic add and a load. A take that may park announces it
+// (maybeParked) before it reads the count, and a Release reads
+// maybeParked after it lowered the count: so either the take sees the
+// credit freed, or the Release sees the take and resumes its queue; no
+// wake-up is lost between them.
 type Limiter struct {
+	limit       atomic.Int64 // most credits out at once, 0 for no bound; written with mu held
+	used        atomic.Int64 // credits taken and not yet released
+	maybeParked atomic.Bool  // a queue is (or is about to be) in parked; written with mu held
+
 	mu     sync.Mutex
-	limit  int      // guarded by mu; most credits out at once, 0 for no bound
-	used   int      // guarded by mu; credits taken and not yet released
 	parked []*Queue // guarded by mu; queues that parked a consumer on this Limiter since its last resume, each once
 	spare  []*Queue // guarded by mu; parked's previous backing array, kept so resuming does not allocate
 }
@@ -44,22 +56,16 @@ type Limiter struct {
 // NewLimiter returns a Limiter allowing limit credits out at once; 0
 // means no bound (credits are still counted).
 func NewLimiter(limit int) *Limiter {
-	return &Limiter{limit: max(0, limit)}
+	l := &Limiter{}
+	l.limit.Store(int64(max(0, limit)))
+	return l
 }
 
 // Limit returns the bound; 0 for none.
-func (l *Limiter) Limit() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.limit
-}
+func (l *Limiter) Limit() int { return int(l.limit.Load()) }
 
 // Used returns the credits taken and not released.
-func (l *Limiter) Used() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.used
-}
+func (l *Limiter) Used() int { return int(l.used.Load()) }
 
 // SetLimit changes the bound (0: none) and applies it at once: a higher
 // bound resumes parked consumers, which may receive messages before
@@ -67,7 +73,7 @@ func (l *Limiter) Used() int {
 // credits are released. No queue lock may be held.
 func (l *Limiter) SetLimit(limit int, now time.Time) {
 	l.mu.Lock()
-	l.limit = max(0, limit)
+	l.limit.Store(int64(max(0, limit)))
 	qs := l.wakeLocked()
 	l.mu.Unlock()
 	l.resume(qs, now)
@@ -81,8 +87,16 @@ func (l *Limiter) Release(n int, now time.Time) {
 	if n <= 0 {
 		return
 	}
+	for {
+		u := l.used.Load()
+		if l.used.CompareAndSwap(u, max(0, u-int64(n))) {
+			break
+		}
+	}
+	if !l.maybeParked.Load() {
+		return
+	}
 	l.mu.Lock()
-	l.used = max(0, l.used-n)
 	qs := l.wakeLocked()
 	l.mu.Unlock()
 	l.resume(qs, now)
@@ -91,10 +105,16 @@ func (l *Limiter) Release(n int, now time.Time) {
 // take takes one credit for a hand-out by q, or, when none is left,
 // remembers q to resume and reports false. q's lock is held.
 func (l *Limiter) take(q *Queue) bool {
+	if l.limit.Load() == 0 {
+		l.used.Add(1)
+		return true
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.limit == 0 || l.used < l.limit {
-		l.used++
+	l.maybeParked.Store(true) // before reading used: see Locking
+	if lim := l.limit.Load(); lim == 0 || l.used.Load() < lim {
+		l.used.Add(1)
+		l.maybeParked.Store(len(l.parked) > 0)
 		return true
 	}
 	if !slices.Contains(l.parked, q) {
@@ -107,11 +127,16 @@ func (l *Limiter) take(q *Queue) bool {
 // forgets them: a queue whose consumers run out again parks anew. l.mu
 // held.
 func (l *Limiter) wakeLocked() []*Queue {
-	if len(l.parked) == 0 || l.limit != 0 && l.used >= l.limit {
+	if len(l.parked) == 0 {
+		l.maybeParked.Store(false)
+		return nil
+	}
+	if lim := l.limit.Load(); lim != 0 && l.used.Load() >= lim {
 		return nil
 	}
 	qs := l.parked
 	l.parked, l.spare = l.spare[:0], nil
+	l.maybeParked.Store(false)
 	return qs
 }
 

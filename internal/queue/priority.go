@@ -64,7 +64,7 @@ func (q *Queue) uncountConsumerLocked(c *Consumer, i int) {
 
 // nextByPriorityLocked is nextConsumerLocked while priorities differ:
 // the next consumer with credit, round-robin, among those of the highest
-// priority that has one. q.withCredit must be above zero.
+// priority that has one; nil if none has. Lock held.
 func (q *Queue) nextByPriorityLocked() *Consumer {
 	top, found := 0, false
 	for _, c := range q.consumers {
@@ -72,23 +72,9 @@ func (q *Queue) nextByPriorityLocked() *Consumer {
 			top, found = c.priority, true
 		}
 	}
-	if found {
-		lv := &q.levels[slices.IndexFunc(q.levels, func(l prioLevel) bool { return l.prio == top })]
-		n := len(q.consumers)
-		start := lv.cursor
-		if start >= n {
-			start = 0
-		}
-		for i := 0; i < n; i++ {
-			k := start + i
-			if k >= n {
-				k -= n
-			}
-			if c := q.consumers[k]; c.priority == top && c.hasCredit() {
-				lv.cursor = k + 1
-				return c
-			}
-		}
+	if !found {
+		return nil
 	}
-	panic("queue: withCredit > 0 but no consumer has credit")
+	lv := &q.levels[slices.IndexFunc(q.levels, func(l prioLevel) bool { return l.prio == top })]
+	return q.roundRobinLocked(&lv.cursor, top, false)
 }
