@@ -11,13 +11,9 @@ import (
 type unackedEntry struct {
 	tag  uint64
 	q    *queue.Queue
-	id   uint64    // message ID in q
-	k    *consumer // the consumer it went to; nil for basic.get
-	n    uint32    // its delivery count at this hand-out: settles only this lease (queue.Lease)
-	sent bool      // the writer has sent it; the client may know its tag
-	// credit: it holds a credit of the channel's limiter (a push
-	// delivery), given back when it is settled or released.
-	credit bool
+	id   uint64 // message ID in q
+	n    uint32 // its delivery count at this hand-out: settles only this lease (queue.Lease)
+	sent bool   // the writer has sent it; the client may know its tag
 }
 
 // unackedSet is a channel's unsettled deliveries by tag. Tags grow, so
@@ -33,32 +29,6 @@ func newUnackedSet() unackedSet { return unackedSet{m: map[uint64]unackedEntry{}
 func (u *unackedSet) add(e unackedEntry) {
 	u.m[e.tag] = e
 	u.tags = append(u.tags, e.tag)
-}
-
-// credits counts the limiter credits the deliveries hold.
-func (u *unackedSet) credits() int {
-	n := 0
-	for _, e := range u.m {
-		if e.credit {
-			n++
-		}
-	}
-	return n
-}
-
-// dropCredits counts and clears the limiter credits held by k's
-// deliveries: the queue took them back (consumer timeout), though the
-// client may still settle them.
-func (u *unackedSet) dropCredits(k *consumer) int {
-	n := 0
-	for tag, e := range u.m {
-		if e.k == k && e.credit {
-			e.credit = false
-			u.m[tag] = e
-			n++
-		}
-	}
-	return n
 }
 
 func (u *unackedSet) markSent(tag uint64) {
@@ -138,19 +108,6 @@ func (ch *channel) settle(tag uint64, multiple bool) ([]unackedEntry, error) {
 	return entries, nil
 }
 
-// releaseCredits gives back the limiter credits that settled deliveries
-// held, once the queues have settled them, and so resumes the consumers
-// the limiter parked. Reader goroutine, no lock held.
-func (ch *channel) releaseCredits(entries []unackedEntry) {
-	n := 0
-	for _, e := range entries {
-		if e.credit {
-			n++
-		}
-	}
-	ch.limiter.Release(n, ch.c.s.broker.Now())
-}
-
 // checkTag reports whether tag (with multiple) names unsettled deliveries,
 // without settling them: transactions settle at commit.
 func (ch *channel) checkTag(tag uint64, multiple bool) error {
@@ -184,7 +141,6 @@ func (ch *channel) ack(tag uint64, multiple bool) error {
 	if err != nil {
 		return err
 	}
-	defer ch.releaseCredits(entries)
 	now := ch.c.s.broker.Now()
 	for _, e := range entries {
 		if err := ch.settleErr(e.q.AckLease(ch.owner, queue.Lease{ID: e.id, Delivery: e.n}, now, nil)); err != nil {
@@ -199,7 +155,6 @@ func (ch *channel) nack(tag uint64, multiple, requeue bool) error {
 	if err != nil {
 		return err
 	}
-	defer ch.releaseCredits(entries)
 	now := ch.c.s.broker.Now()
 	for _, e := range entries {
 		if err := ch.settleErr(e.q.NackLease(ch.owner, queue.Lease{ID: e.id, Delivery: e.n}, requeue, now)); err != nil {
@@ -224,15 +179,14 @@ func (ch *channel) settleErr(err error) error {
 }
 
 // basicRecover returns every unacked delivery of the channel to its
-// queue (redelivered later, maybe to another consumer), then their
-// limiter credits. RabbitMQ does not implement requeue=false, nor does
-// Ferry.
+// queue (redelivered later, maybe to another consumer; the queues give
+// their limiter credits back). RabbitMQ does not implement
+// requeue=false, nor does Ferry.
 func (ch *channel) basicRecover(requeue bool) error {
 	if !requeue {
 		return errNotImplemented("requeue=false")
 	}
 	ch.mu.Lock()
-	credits := ch.unacked.credits()
 	ch.unacked = newUnackedSet()
 	keep := ch.pending[:0]
 	for _, it := range ch.pending {
@@ -247,6 +201,5 @@ func (ch *channel) basicRecover(requeue bool) error {
 	for q := range ch.touched {
 		q.Release(ch.owner, now)
 	}
-	ch.limiter.Release(credits, now)
 	return nil
 }

@@ -15,13 +15,13 @@ import (
 //
 // basic.qos global=true is limiter, shared by the channel's consumers in
 // every queue (queue.Limiter): the queues take a credit from it for each
-// delivery to them and park consumers when none is left; the reader gives
-// credits back as deliveries end (ack.go: ack, nack, reject, recover;
-// teardown; a consumer timeout) and so resumes the queues. Lock order:
-// a queue's lock, then channel.mu, then outbox.mu; a queue's lock, then
-// the limiter's. The limiter's Release and SetLimit take queue locks, so
-// they run with none of these held: from the reader, or from a goroutine
-// of their own when a callback under a queue's lock frees credits.
+// delivery to them, park consumers when none is left, and give the
+// credit back when the delivery's lease ends, however it ends (ack,
+// nack, reject, recover, teardown, a timeout), so the channel keeps no
+// count. Lock order: a queue's lock, then channel.mu, then outbox.mu; a
+// queue's lock, then the limiter's. The limiter's Release and SetLimit
+// take queue locks, so they run with none of these held: SetLimit from
+// the reader, Release from a queue command once it let its lock go.
 type channel struct {
 	c       *conn
 	id      uint16
@@ -251,8 +251,8 @@ func (ch *channel) closeWithError(e *amqpError) {
 // teardown ends what the channel holds in the broker: its consumers are
 // cancelled (then auto-delete queues without consumers go), and every
 // message leased to it is released, ready again with its delivery count
-// raised, and their credits go back to the limiter. Held deliveries are
-// dropped: they are among the released.
+// raised (the queues give their limiter credits back). Held deliveries
+// are dropped: they are among the released.
 func (ch *channel) teardown() {
 	ch.mu.Lock()
 	if ch.closed {
@@ -268,7 +268,6 @@ func (ch *channel) teardown() {
 	}
 	clear(ch.pending[len(keep):])
 	ch.pending = keep
-	credits := ch.unacked.credits()
 	ch.unacked = newUnackedSet()
 	ch.mu.Unlock()
 
@@ -280,7 +279,6 @@ func (ch *channel) teardown() {
 	for q := range ch.touched {
 		q.Release(ch.owner, now)
 	}
-	ch.limiter.Release(credits, now) // no consumer is left to resume; the count stays exact
 	ch.touched = nil
 	ch.content = nil
 	ch.tx = nil

@@ -131,19 +131,13 @@ func (ch *channel) basicConsume(m *wire.BasicConsume) error {
 		// basic.cancel: its tag is free again and its exclusive claim
 		// on the queue ends.
 		// An auto-delete queue it was the last consumer of goes, as
-		// after any cancel, and the limiter credits of what the queue
-		// took back are released (both on goroutines of their own:
-		// this runs under the queue's lock).
+		// after any cancel (on a goroutine of its own: this runs under
+		// the queue's lock). The queue gives the limiter credits of
+		// what it took back itself.
 		OnTimeout: func() {
 			ch.c.s.reg.remove(k)
 			k.gone.Store(true)
 			ch.notifyCancel(tag)
-			ch.mu.Lock()
-			credits := ch.unacked.dropCredits(k)
-			ch.mu.Unlock()
-			if credits > 0 {
-				go ch.limiter.Release(credits, ch.c.s.broker.Now())
-			}
 			go ch.c.s.maybeAutoDelete(key.vhost, key.name)
 		},
 	}, ch.c.s.broker.Now())
@@ -168,8 +162,7 @@ func (ch *channel) deliverFunc(k *consumer) func(queue.Delivery) {
 		ch.nextTag++
 		tag := ch.nextTag
 		if !k.noAck {
-			// The queue took a limiter credit for it (ConsumerOptions.Limiter).
-			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID, k: k, n: d.Deliveries, credit: true})
+			ch.unacked.add(unackedEntry{tag: tag, q: k.q, id: d.ID, n: d.Deliveries})
 		}
 		ch.pushLocked(outItem{kind: itemDeliver, data: d.Data, ctag: k.tag, tag: tag,
 			redelivered: d.Deliveries > 1, needsAck: !k.noAck})
@@ -190,7 +183,7 @@ func (ch *channel) basicCancel(m *wire.BasicCancel) error {
 
 // cancelConsumer stops k. Its unacked deliveries stay leased to the
 // channel, as basic.cancel leaves them, and keep their limiter credits
-// until settled, as in RabbitMQ.
+// until their leases end, as in RabbitMQ.
 func (ch *channel) cancelConsumer(k *consumer, now time.Time) {
 	if k.qc != nil {
 		k.q.Cancel(k.qc, now)

@@ -206,3 +206,32 @@ func TestGlobalQosAcrossQueuesAndConsumerTimeout(t *testing.T) {
 		t.Fatalf("after the ack: %q", o2.Body)
 	}
 }
+
+// A consumer cancelled while it holds the channel's one credit, whose
+// message the queue then takes back (x-consumer-timeout): the credit
+// comes back with it, and the channel's other consumer gets going. The
+// queue is the only one to see that end of the delivery.
+func TestGlobalQosCreditBackAfterCancelledConsumerTimesOut(t *testing.T) {
+	e, clk := startClock(t)
+	_, ch := e.channel()
+	declareArgs(t, ch, "slow", amqp091.Table{"x-consumer-timeout": int32(10000)})
+	declare(t, ch, "other")
+	must(t, ch.Qos(1, 0, true))
+	slow, err := ch.Consume("slow", "slow", false, false, false, false, nil)
+	must(t, err)
+	publish(t, ch, "", "slow", "s")
+	at := clk.Now().Add(10 * time.Second)
+	await(t, slow)
+	must(t, ch.Cancel("slow", false))
+	other, err := ch.Consume("other", "other", false, false, false, false, nil)
+	must(t, err)
+	publish(t, ch, "", "other", "o1")
+	syncChannel(t, ch, "other")
+	wantQueue(t, e, "other", 1, 0)
+	clk.waitTimer(t, at)
+	clk.Advance(10 * time.Second)
+	if o := await(t, other); string(o.Body) != "o1" {
+		t.Fatalf("after the cancelled consumer's timeout: %q", o.Body)
+	}
+	wantQueue(t, e, "slow", 1, 0)
+}

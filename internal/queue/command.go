@@ -88,6 +88,7 @@ func (q *Queue) applyLocked(c *command) result {
 	if q.closed {
 		return result{err: fmt.Errorf("queue %q: %s: %w", q.name, c.op, ErrClosed)}
 	}
+	q.seen = max(q.seen, c.now)
 	switch c.op {
 	case opPublish:
 		return q.publishLocked(c)

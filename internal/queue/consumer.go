@@ -1,9 +1,6 @@
 package queue
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // Delivery is one message handed out, by push to a consumer or by Get.
 type Delivery struct {
@@ -176,10 +173,7 @@ func (q *Queue) dispatchLocked(now int64) {
 		if d, ok := q.handOutLocked(e, c, c.owner.id, c.noAck, now, 0); ok {
 			c.deliver(d)
 		} else if c.limiter != nil {
-			// e could not be read and was dropped: its credit goes back.
-			// Release resumes queues, whose locks cannot be taken here;
-			// this is the log's failure, rare enough for a goroutine.
-			go c.limiter.Release(1, time.Unix(0, now))
+			q.oweLocked(c.limiter) // e could not be read and was dropped
 		}
 	}
 }

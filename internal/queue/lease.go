@@ -117,6 +117,9 @@ func (q *Queue) endLeaseLocked(l *lease) {
 	o.leases--
 	if l.consumer != nil {
 		q.addUnackedLocked(l.consumer, -1)
+		if lim := l.consumer.limiter; lim != nil {
+			q.oweLocked(lim) // its hand-out took a credit
+		}
 	}
 	q.dropOwnerIfIdleLocked(o)
 	if len(q.free) < leaseCap {

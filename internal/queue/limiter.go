@@ -14,9 +14,13 @@ import (
 // before it hands a message to a consumer with this Limiter
 // (ConsumerOptions.Limiter); when none is left the consumer is parked:
 // it stops counting as a consumer with credit until the Limiter resumes
-// it. The owner of the Limiter (the channel) gives credits back with
-// Release as the deliveries end (ack, nack, reject, recover, release)
-// and changes the bound with SetLimit; both resume the queues whose
+// it. The queue gives the credit back when the lease ends, however it
+// ends (ack, nack, release, a lease or consumer timeout, the queue's
+// close, also after the consumer was cancelled), once the command that
+// ended it has let the queue's lock go (Queue.apply): the engine is the
+// one place that sees every end of a lease, so the front end keeps no
+// count of its own. The owner of the Limiter (the channel) changes the
+// bound with SetLimit; releases and SetLimit resume the queues whose
 // consumers were parked. A consumer's own Prefetch still applies: a
 // message goes to it only when both allow.
 //
@@ -186,4 +190,53 @@ func (q *Queue) parkLocked(c *Consumer) {
 		q.withCredit--
 	}
 	c.parked = true
+}
+
+// credit is n credits owed to l.
+type credit struct {
+	l *Limiter
+	n int
+}
+
+// oweLocked notes that a lease of a consumer with Limiter l ended (or a
+// credit taken for a hand-out went unused): the credit goes back once
+// the command is applied. Lock held.
+func (q *Queue) oweLocked(l *Limiter) {
+	if n := len(q.owed); n > 0 && q.owed[n-1].l == l {
+		q.owed[n-1].n++
+		return
+	}
+	q.owed = append(q.owed, credit{l: l, n: 1})
+}
+
+// owedCredits are the credits one command ended, to release once the
+// queue's lock is let go: usually those of one Limiter (one channel),
+// kept without allocating.
+type owedCredits struct {
+	one  credit
+	more []credit
+}
+
+// takeOwedLocked empties q.owed, keeping its array. Lock held.
+func (q *Queue) takeOwedLocked() owedCredits {
+	var o owedCredits
+	if len(q.owed) == 1 {
+		o.one = q.owed[0]
+	} else {
+		o.more = slices.Clone(q.owed)
+	}
+	clear(q.owed)
+	q.owed = q.owed[:0]
+	return o
+}
+
+// release gives the credits back, resuming what their Limiters parked.
+// No queue lock may be held.
+func (o owedCredits) release(now time.Time) {
+	if o.one.l != nil {
+		o.one.l.Release(o.one.n, now)
+	}
+	for _, c := range o.more {
+		c.l.Release(c.n, now)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // consumeOpts registers a consumer on f's queue with o, recording its
@@ -61,9 +62,10 @@ func TestLimiterSharedByTwoQueues(t *testing.T) {
 	f2.wantStats("queue 2 after a publish", 6, 0)
 }
 
-// Credits come back by Release (the channel saw acks), not by the
-// queue's ack alone; the parked queues resume in the order they parked.
-func TestLimiterResumeAfterRelease(t *testing.T) {
+// An ack gives its credit back (the queue releases it once the ack is
+// applied); the parked queues resume in the order they parked, the
+// acking queue's own consumer first, as it asked again on the way.
+func TestLimiterResumeAfterAck(t *testing.T) {
 	f1, f2 := newFixture(t), newFixture(t)
 	l := NewLimiter(2)
 	for range 3 {
@@ -73,15 +75,12 @@ func TestLimiterResumeAfterRelease(t *testing.T) {
 	f1.consumeOpts(ConsumerOptions{Tag: "a", Owner: 1, Limiter: l})
 	f2.consumeOpts(ConsumerOptions{Tag: "b", Owner: 1, Limiter: l})
 	wantStrings(t, "queue 1", f1.takeGot(), []string{"a:1/1", "a:2/1"})
+	wantUsed(t, l, 2)
 	f1.ack(1, 1)
-	wantStrings(t, "after an ack only", f1.takeGot(), nil)
-	f1.wantStats("after an ack only", 1, 1)
-	l.Release(1, f1.tick())
 	wantStrings(t, "queue 1 resumed first", f1.takeGot(), []string{"a:3/1"})
 	wantStrings(t, "queue 2 parked again", f2.takeGot(), nil)
 	f1.ack(1, 2)
 	f1.ack(1, 3)
-	l.Release(2, f1.tick())
 	wantStrings(t, "queue 2 resumed", f2.takeGot(), []string{"b:1/1", "b:2/1"})
 	f1.wantStats("queue 1 drained", 0, 0)
 	f2.wantStats("queue 2", 1, 2)
@@ -100,13 +99,10 @@ func TestLimiterLoweringAndRaisingTheLimit(t *testing.T) {
 	wantStrings(t, "limit 3", f.takeGot(), []string{"c:1/1", "c:2/1", "c:3/1"})
 	l.SetLimit(1, f.tick())
 	f.ack(1, 1)
-	l.Release(1, f.tick())
 	wantStrings(t, "2 out, limit 1", f.takeGot(), nil)
 	f.ack(1, 2)
-	l.Release(1, f.tick())
 	wantStrings(t, "1 out, limit 1", f.takeGot(), nil)
 	f.ack(1, 3)
-	l.Release(1, f.tick())
 	wantStrings(t, "none out, limit 1", f.takeGot(), []string{"c:4/1"})
 	l.SetLimit(3, f.tick())
 	wantStrings(t, "raised to 3", f.takeGot(), []string{"c:5/1", "c:6/1"})
@@ -148,7 +144,6 @@ func TestLimiterAndPrefetch(t *testing.T) {
 	wantStrings(t, "prefetch 5, limit 3", f.takeGot(), []string{"c:3/1"})
 	f.wantStats("both", 7, 3)
 	f.ack(1, 1)
-	l.Release(1, f.tick())
 	// a's prefetch allows one again, but a came up while the limiter
 	// had nothing left and lost its turn to c, parked before it.
 	wantStrings(t, "after one ack", f.takeGot(), []string{"c:4/1"})
@@ -172,7 +167,7 @@ func TestLimiterIgnoresNoAckAndGet(t *testing.T) {
 
 // A consumer cancelled while parked is forgotten: the credits released
 // go to the other queue's consumer; and a cancelled consumer's messages
-// keep their credits until released (its channel's recover or close),
+// keep their credits until their leases end (here the channel's close),
 // as RabbitMQ counts them until they are settled.
 func TestLimiterCancelReturnsCredits(t *testing.T) {
 	f1, f2 := newFixture(t), newFixture(t)
@@ -186,18 +181,17 @@ func TestLimiterCancelReturnsCredits(t *testing.T) {
 	wantStrings(t, "queue 1", f1.takeGot(), []string{"a:1/1", "a:2/1"})
 	f1.q.Cancel(a, f1.tick())
 	wantUsed(t, l, 2)
-	// The channel goes away: its leases return, then its credits.
+	// The channel goes away: its leases return, and with them their
+	// credits.
 	if n := f1.q.Release(1, f1.tick()); n != 2 {
 		t.Fatalf("Release returned %d leases, want 2", n)
 	}
-	l.Release(2, f1.tick())
 	wantStrings(t, "queue 2 resumed", f2.takeGot(), []string{"b:1/1", "b:2/1"})
 	wantStrings(t, "queue 1 cancelled", f1.takeGot(), nil)
 	f1.wantStats("queue 1", 4, 0)
 	// b is parked again; cancelling it leaves nothing to resume.
 	f2.q.Cancel(b, f2.tick())
 	f2.ack(1, 1)
-	l.Release(1, f2.tick())
 	f2.wantStats("queue 2", 2, 1)
 	wantStrings(t, "queue 2 cancelled", f2.takeGot(), nil)
 	// A consumer that comes later takes what is free at once.
@@ -219,7 +213,6 @@ func TestLimiterDeterministic(t *testing.T) {
 			f.publish("m")
 		}
 		f.ack(1, 1)
-		l.Release(1, f.tick())
 		l.SetLimit(4, f.tick())
 		return f.q.snapshot()
 	}
@@ -285,7 +278,6 @@ func TestLimiterUnderConcurrentPublishAckRelease(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				l.Release(1, f.now)
 			}
 		}()
 	}
@@ -294,4 +286,37 @@ func TestLimiterUnderConcurrentPublishAckRelease(t *testing.T) {
 		t.Fatalf("%d deliveries out at once, limit 1", m)
 	}
 	wantUsed(t, l, 0)
+}
+
+// Leases the queue ends by itself give their credits back too, also
+// when their consumer was cancelled before: a consumer timeout, and the
+// queue's close (a deleted queue). Only the queue sees those ends.
+func TestLimiterCreditBackWhenTheQueueEndsALease(t *testing.T) {
+	f := newFixture(t)
+	f.q.SetPolicy(Policy{ConsumerTimeout: 10 * time.Second}, f.now)
+	l := NewLimiter(1)
+	a := f.consumeOpts(ConsumerOptions{Tag: "a", Owner: 1, Limiter: l})
+	f.publish("m")
+	wantStrings(t, "a", f.takeGot(), []string{"a:1/1"})
+	f.q.Cancel(a, f.tick())
+	f.consumeOpts(ConsumerOptions{Tag: "b", Owner: 1, Limiter: l})
+	f.publish("m")
+	wantStrings(t, "b parked", f.takeGot(), nil)
+	wantUsed(t, l, 1)
+	f.now = f.now.Add(time.Minute)
+	f.q.Tick(f.now)
+	wantStrings(t, "after a's lease timed out", f.takeGot(), []string{"b:1/2"})
+	wantUsed(t, l, 1)
+
+	// b's lease ends with its queue; a consumer of another queue on the
+	// same limiter, parked meanwhile, resumes.
+	g := newFixture(t)
+	g.consumeOpts(ConsumerOptions{Tag: "c", Owner: 1, Limiter: l})
+	g.publish("n")
+	wantStrings(t, "c parked", g.takeGot(), nil)
+	if err := f.q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantStrings(t, "after the first queue closed", g.takeGot(), []string{"c:1/1"})
+	wantUsed(t, l, 1)
 }

@@ -62,7 +62,6 @@ func TestPriorityBlockedHigherLetsLowerReceive(t *testing.T) {
 	f.publish("m")
 	wantStrings(t, "prefetch room", f.takeGot(), []string{"hi:5/1"})
 	f.ack(2, 2)
-	l.Release(1, f.tick())
 	f.publish("m")
 	f.publish("m")
 	wantStrings(t, "limiter resumed", f.takeGot(), []string{"hl:6/1", "lo:7/1"})

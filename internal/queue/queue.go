@@ -53,6 +53,8 @@ type Queue struct {
 	cursor      int                   // guarded by mu; index in consumers of the next one to try (len: wrap, unless one is added first)
 	withCredit  int                   // guarded by mu; consumers for which hasCredit is true
 	levels      []prioLevel           // guarded by mu; consumer priorities, highest first, with their cursors (priority.go)
+	owed        []credit              // guarded by mu; Limiter credits of leases the command being applied ended (limiter.go)
+	seen        int64                 // guarded by mu; the latest time a command carried, for releasing credits at close
 	free        []*lease              // guarded by mu; spent leases for reuse
 	counters    counters              // guarded by mu
 
@@ -149,8 +151,18 @@ func (q *Queue) Name() string { return q.name }
 // apply runs one command under the lock.
 func (q *Queue) apply(c *command) result {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.applyLocked(c)
+	r := q.applyLocked(c)
+	if len(q.owed) == 0 {
+		q.mu.Unlock()
+		return r
+	}
+	owed, now := q.takeOwedLocked(), c.now
+	if now == 0 {
+		now = q.seen // opClose and opTakeDead carry no time
+	}
+	q.mu.Unlock()
+	owed.release(time.Unix(0, now))
+	return r
 }
 
 // Err returns the log's sticky error: once set, the queue refuses
