@@ -48,7 +48,6 @@ type channel struct {
 	queued   bool           // guarded by mu; on the outbox's ready list
 	nextTag  uint64         // guarded by mu; last delivery tag handed out
 	unacked  unackedSet     // guarded by mu
-	global   int            // guarded by mu; basic.qos global=true limit, 0 for none (limiter's, for admin)
 	flowOff  bool           // guarded by mu; channel.flow active=false: hold deliveries
 	confirms confirmTracker // guarded by mu
 }
@@ -280,7 +279,15 @@ func (ch *channel) teardown() {
 		q.Release(ch.owner, now)
 	}
 	ch.touched = nil
-	ch.content = nil
-	ch.tx = nil
+	// The connection's counts of what its channels hold (flow.go) drop
+	// this channel's share. teardown runs on the reader, their owner.
+	if ch.content != nil {
+		ch.c.flow.receiving -= int64(len(ch.content.body))
+		ch.content = nil
+	}
+	if ch.tx != nil {
+		ch.dropHeld()
+		ch.tx = nil
+	}
 	ch.c.s.stats.channels.Add(-1)
 }

@@ -74,9 +74,6 @@ func (ch *channel) basicQos(m *wire.BasicQos) error {
 		return errNotImplemented("prefetch_size!=0 (%d)", m.PrefetchSize)
 	}
 	if m.Global {
-		ch.mu.Lock()
-		ch.global = int(m.PrefetchCount)
-		ch.mu.Unlock()
 		ch.limiter.SetLimit(int(m.PrefetchCount), ch.c.s.broker.Now())
 	} else {
 		ch.prefetch = int(m.PrefetchCount)

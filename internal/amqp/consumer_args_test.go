@@ -3,6 +3,7 @@ package amqp_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
@@ -39,6 +40,8 @@ func TestConsumerPriority(t *testing.T) {
 		case d = <-hi:
 		case d = <-lo:
 		case d = <-none3:
+		case <-time.After(hangGuard):
+			t.Fatalf("no delivery; want %q to %s", body, name)
 		}
 		if d.ConsumerTag != name || string(d.Body) != body {
 			t.Fatalf("delivery %q to %s, want %q to %s", d.Body, d.ConsumerTag, body, name)

@@ -29,12 +29,14 @@ import (
 // unstored, since only a store's done can wake it: when bodies being
 // received fill the budget alone, waiting would stop the very frames
 // that finish them. Instead, a body frame is refused (publish.go,
-// admitBody) while the other bodies being received fill the budget.
+// admitBody) while the other bodies being received fill a limit of their
+// own: the larger of the budget and the max message size.
 //
 // Transactions do not wait for the budget: tx.commit already waits, on
-// the reader, for every message it publishes to be stored. But what they
-// hold until commit is bounded by the same numbers (tx.go), and refused
-// beyond them, since only the client's commit or rollback frees it.
+// the reader, for every message it publishes to be stored. What they
+// hold until commit is bounded by MaxHeldTxMessages and MaxHeldTxBytes
+// (tx.go), and refused beyond them, since only the client's commit or
+// rollback frees it.
 //
 // Resource alarms. With a memory high watermark or a disk free limit
 // set, the server samples the runtime's memory and the data folder's free
@@ -54,6 +56,13 @@ const (
 	// DefaultMaxUnstoredBytes is a connection's budget of message bodies
 	// in flight to the store.
 	DefaultMaxUnstoredBytes = 8 << 20
+	// DefaultMaxHeldTxMessages and DefaultMaxHeldTxBytes bound what a
+	// connection's open transactions hold: far above what batch loaders
+	// commit at once, low enough that one connection cannot take the
+	// node's memory (RabbitMQ has no such bound; its memory alarm is
+	// the only one).
+	DefaultMaxHeldTxMessages = 256 << 10
+	DefaultMaxHeldTxBytes    = 256 << 20
 	// DefaultSampleInterval is how often memory and disk are sampled.
 	DefaultSampleInterval = time.Second
 )
@@ -67,6 +76,10 @@ type FlowConfig struct {
 	// the default.
 	MaxUnstoredMessages int
 	MaxUnstoredBytes    int64
+	// MaxHeldTxMessages and MaxHeldTxBytes bound what one connection's
+	// uncommitted transactions may hold (tx.go); 0 means the default.
+	MaxHeldTxMessages int
+	MaxHeldTxBytes    int64
 
 	// MemoryHighWatermark is the memory, in bytes, the Go runtime may
 	// hold (see Probe) before the memory alarm goes on.
@@ -98,6 +111,12 @@ func (f FlowConfig) withDefaults() FlowConfig {
 	if f.MaxUnstoredBytes <= 0 {
 		f.MaxUnstoredBytes = DefaultMaxUnstoredBytes
 	}
+	if f.MaxHeldTxMessages <= 0 {
+		f.MaxHeldTxMessages = DefaultMaxHeldTxMessages
+	}
+	if f.MaxHeldTxBytes <= 0 {
+		f.MaxHeldTxBytes = DefaultMaxHeldTxBytes
+	}
 	if f.SampleInterval <= 0 {
 		f.SampleInterval = DefaultSampleInterval
 	}
@@ -116,10 +135,8 @@ type connFlow struct {
 	// freed, or Shutdown wants the connection.
 	wake chan struct{}
 
-	// Reader only. These may count too much after a channel is torn
-	// down (channel.go drops its partial body and its transaction without
-	// telling us); they are recounted from the open channels before they
-	// refuse anything.
+	// Reader only: what the connection's channels hold, kept exact as
+	// bodies complete, transactions end and channels are torn down.
 	receiving int64 // bytes of bodies still arriving (publish.go)
 	txMsgs    int   // publishes held by transactions (tx.go)
 	txBytes   int64 // their bodies

@@ -144,7 +144,9 @@ func (c *conn) handshake(br *bufio.Reader) (*wire.Writer, bool) {
 // announced it gets one (an older client would read the close as a
 // protocol error): 403 ACCESS_REFUSED with RabbitMQ's text, which names
 // no user, for refused credentials, and 503 COMMAND_INVALID for a
-// mechanism not offered. Returns false for the caller's convenience.
+// mechanism not offered (where RabbitMQ closes silently even then: a
+// client that asked why gets told). Returns false for the caller's
+// convenience.
 func (c *conn) refuseLogin(w *wire.Writer, so *wire.ConnectionStartOk, err error) bool {
 	if !capability(so.ClientProperties, "authentication_failure_close") {
 		return false

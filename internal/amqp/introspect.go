@@ -179,7 +179,7 @@ func (s *Server) Channels() []ChannelInfo {
 				Prefetch: int(ch.qosView.Load()), Consumers: len(byCh[ch]),
 			}
 			ch.mu.Lock()
-			in.GlobalPrefetch, in.Unacked = ch.global, len(ch.unacked.m)
+			in.GlobalPrefetch, in.Unacked = ch.limiter.Limit(), len(ch.unacked.m)
 			ch.mu.Unlock()
 			out = append(out, in)
 		}

@@ -117,32 +117,14 @@ func appendBody(body, payload []byte, size uint64) []byte {
 func (ch *channel) admitBody(n int) error {
 	f, limit := &ch.c.flow, max(ch.c.s.cfg.Flow.MaxUnstoredBytes, int64(ch.c.s.cfg.MaxMessageSize))
 	had := int64(len(ch.content.body))
-	if f.receiving-had >= limit {
-		// The count may still hold bodies of channels torn down since
-		// (channel.go drops their content without telling us): recount
-		// before refusing.
-		f.receiving = ch.c.bodiesReceived()
-		if others := f.receiving - had; others >= limit {
-			ch.content = nil
-			f.receiving -= had
-			return errPrecondition("bodies of other publishes still arriving on this connection hold %d bytes, "+
-				"the most it may hold (the larger of MaxUnstoredBytes and the max message size) is %d; send large messages one at a time", others, limit)
-		}
+	if others := f.receiving - had; others >= limit {
+		ch.content = nil
+		f.receiving -= had
+		return errPrecondition("bodies of other publishes still arriving on this connection hold %d bytes, "+
+			"the most it may hold (the larger of MaxUnstoredBytes and the max message size) is %d; send large messages one at a time", others, limit)
 	}
 	f.receiving += int64(n)
 	return nil
-}
-
-// bodiesReceived is the exact sum of the partial bodies on the
-// connection's channels.
-func (c *conn) bodiesReceived() int64 {
-	var sum int64
-	for _, ch := range c.channels {
-		if ch.content != nil {
-			sum += int64(len(ch.content.body))
-		}
-	}
-	return sum
 }
 
 // published handles a complete message from the client.

@@ -37,15 +37,16 @@ import (
 //
 // Bound. Held publishes are bodies in the server's memory that only the
 // client can free, by committing or rolling back. A connection's
-// transactions together may hold at most MaxUnstoredMessages publishes
-// and MaxUnstoredBytes of their bodies (the one message that crosses the
-// byte budget is taken, so a message larger than the budget can still
-// be published in a transaction): the budget that bounds what the
-// connection may have in flight to the store (flow.go), so a commit puts
-// no more than that in flight. The reader cannot wait for room, as it
-// does for the store, since only the client could make it; a publish
-// past the bound is refused with 406 PRECONDITION_FAILED naming the
-// limit, which closes the channel and drops its transaction.
+// transactions together may hold at most FlowConfig.MaxHeldTxMessages
+// publishes (default 262,144) and MaxHeldTxBytes of their bodies
+// (default 256 MiB; the one message that crosses it is taken, so any
+// message allowed at all can be published in a transaction). RabbitMQ
+// has no such bound, only its memory alarm; these are far above what
+// batch loaders commit at once, and keep one connection from taking the
+// node's memory. The reader cannot wait for room, as it does for the
+// store, since only the client could make it; a publish past the bound
+// is refused with 406 PRECONDITION_FAILED naming the limit, which
+// closes the channel and drops its transaction.
 
 type txKind uint8
 
@@ -99,16 +100,13 @@ func (ch *channel) txPublish(msg *message.Message, mandatory bool) error {
 		return fromBroker(err)
 	}
 	c, cfg := ch.c, &ch.c.s.cfg.Flow
-	if c.flow.txMsgs >= cfg.MaxUnstoredMessages || c.flow.txBytes >= cfg.MaxUnstoredBytes {
-		c.recountHeld()
-		switch {
-		case c.flow.txMsgs >= cfg.MaxUnstoredMessages:
-			return errPrecondition("uncommitted transactions on this connection hold %d messages, "+
-				"its limit (MaxUnstoredMessages); commit in smaller batches", c.flow.txMsgs)
-		case c.flow.txBytes >= cfg.MaxUnstoredBytes:
-			return errPrecondition("uncommitted transactions on this connection hold %d bytes of messages, "+
-				"its limit (MaxUnstoredBytes) is %d; commit in smaller batches", c.flow.txBytes, cfg.MaxUnstoredBytes)
-		}
+	switch {
+	case c.flow.txMsgs >= cfg.MaxHeldTxMessages:
+		return errPrecondition("uncommitted transactions on this connection hold %d messages, "+
+			"its limit (MaxHeldTxMessages); commit in smaller batches", c.flow.txMsgs)
+	case c.flow.txBytes >= cfg.MaxHeldTxBytes:
+		return errPrecondition("uncommitted transactions on this connection hold %d bytes of messages, "+
+			"its limit (MaxHeldTxBytes) is %d; commit in smaller batches", c.flow.txBytes, cfg.MaxHeldTxBytes)
 	}
 	size := int64(len(msg.Body))
 	ch.tx.ops = append(ch.tx.ops, txOp{kind: txPublish, msg: msg, mandatory: mandatory})
@@ -117,18 +115,6 @@ func (ch *channel) txPublish(msg *message.Message, mandatory bool) error {
 	c.flow.txMsgs++
 	c.flow.txBytes += size
 	return nil
-}
-
-// recountHeld sets the connection's count of held publishes from its
-// open channels, dropping what channels torn down since left in it.
-func (c *conn) recountHeld() {
-	c.flow.txMsgs, c.flow.txBytes = 0, 0
-	for _, ch := range c.channels {
-		if ch.tx != nil {
-			c.flow.txMsgs += ch.tx.msgs
-			c.flow.txBytes += ch.tx.bytes
-		}
-	}
 }
 
 // txSettle holds an ack or nack after checking its tag, so that a bad

@@ -144,8 +144,8 @@ func TestTxCommitAfterRecover(t *testing.T) {
 }
 
 // TestTxHeldPublishesBounded: a connection's transactions hold at most
-// its flow budget of publishes, in messages and in bytes (the message
-// that crosses the byte budget is taken). Past it the publish is refused
+// MaxHeldTxMessages publishes and MaxHeldTxBytes of bodies (the message
+// that crosses the byte bound is taken). Past it the publish is refused
 // with 406 naming the limit, and nothing held is applied. The refused
 // channel's holds no longer count: another channel of the connection
 // gets the whole budget.
@@ -156,8 +156,8 @@ func TestTxHeldPublishesBounded(t *testing.T) {
 		bodies []int // the last one is refused
 		limit  string
 	}{
-		{"messages", amqp.FlowConfig{MaxUnstoredMessages: 4}, []int{1, 1, 1, 1, 1}, "MaxUnstoredMessages"},
-		{"bytes", amqp.FlowConfig{MaxUnstoredBytes: 1000}, []int{600, 600, 1}, "MaxUnstoredBytes"},
+		{"messages", amqp.FlowConfig{MaxHeldTxMessages: 4}, []int{1, 1, 1, 1, 1}, "MaxHeldTxMessages"},
+		{"bytes", amqp.FlowConfig{MaxHeldTxBytes: 1000}, []int{600, 600, 1}, "MaxHeldTxBytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, dir: t.TempDir(), users: auth.Default()}
@@ -191,4 +191,23 @@ func TestTxHeldPublishesBounded(t *testing.T) {
 			wantStats(t, e, "dst", len(held), 0)
 		})
 	}
+}
+
+// TestTxLargerThanTheFlowBudget: with the default bounds a transaction
+// may hold more than a connection may have in flight to the store (8
+// MiB, 4,096 messages), as RabbitMQ lets batch loaders do: 3 messages
+// of 4 MiB and 5,000 small ones commit.
+func TestTxLargerThanTheFlowBudget(t *testing.T) {
+	e := start(t)
+	_, ch := e.channel()
+	declare(t, ch, "big")
+	must(t, ch.Tx())
+	for range 3 {
+		publish(t, ch, "", "big", strings.Repeat("x", 4<<20))
+	}
+	for range 5000 {
+		publish(t, ch, "", "big", "s")
+	}
+	must(t, ch.TxCommit())
+	wantStats(t, e, "big", 5003, 0)
 }

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -76,13 +75,13 @@ func printable(v any) any {
 
 // sameValue compares two field values as argsDiff describes.
 func sameValue(a, b any) bool {
-	if x, ok := intValue(a); ok {
-		y, ok := intValue(b)
+	if x, ok := message.Int64(a); ok {
+		y, ok := message.Int64(b)
 		return ok && x == y
 	}
-	if x, ok := bytesValue(a); ok {
-		y, ok := bytesValue(b)
-		return ok && bytes.Equal(x, y)
+	if x, ok := message.String(a); ok {
+		y, ok := message.String(b)
+		return ok && x == y
 	}
 	switch x := a.(type) {
 	case message.Table:
@@ -97,34 +96,4 @@ func sameValue(a, b any) bool {
 		return ok && slices.EqualFunc(x, y, sameValue)
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func intValue(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case int64:
-		return x, true
-	}
-	return 0, false
-}
-
-func bytesValue(v any) ([]byte, bool) {
-	switch x := v.(type) {
-	case string:
-		return []byte(x), true
-	case []byte:
-		return x, true
-	}
-	return nil, false
 }

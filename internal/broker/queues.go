@@ -51,10 +51,12 @@ func (e *entry) info(now time.Time) QueueInfo {
 }
 
 // DeclareQueue creates queue name in vhost, or checks that the existing
-// one was declared alike: other Durable, Exclusive, AutoDelete or Args give
-// PreconditionFailed; another connection's exclusive queue gives
-// ResourceLocked. An empty name makes the broker choose one (q.Name()).
-// created reports whether the queue is new.
+// one was declared alike: another Durable or AutoDelete, or another value
+// of an argument with a meaning (queue_args.go), gives
+// PreconditionFailed; another connection's exclusive queue, or another
+// Exclusive flag, gives ResourceLocked. Arguments are checked first
+// (queue_args.go, ParseRules). An empty name makes the broker choose one
+// (q.Name()). created reports whether the queue is new.
 func (b *Broker) DeclareQueue(vhostName, name string, o QueueOptions) (q *queue.Queue, created bool, err error) {
 	if name == "" {
 		name = generatedName()

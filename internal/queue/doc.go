@@ -14,8 +14,12 @@
 // in registration order among the consumers of the highest priority that
 // can take a message (priority.go); a consumer whose Limiter (a channel's
 // global prefetch, limiter.go) has no credit is parked until the Limiter
-// resumes it, an opResume command like any other. Release and Close
-// return leases in ID order. A
+// resumes it, an opResume command like any other. A Limiter may be
+// shared by queues (one channel's consumers in several), so whether a
+// hand-out gets a credit depends on state outside the queue, as time
+// does: a replicated queue would have to record that answer, or keep
+// consumers, which are local to a node, out of the replicated commands.
+// Release and Close return leases in ID order. A
 // replicated queue can therefore apply the same commands from a Raft log
 // (hashicorp/raft's FSM.Apply) on every replica.
 //

@@ -59,14 +59,16 @@ func (s *Server) createQueue(r *request) (map[string]any, error) {
 		}
 		now := strconv.FormatInt(time.Now().Unix(), 10)
 		args[argCreated], args[argModified] = now, now
-		_, _, err := s.b.DeclareQueue(broker.DefaultVHost, name, broker.QueueOptions{Durable: true, Args: args})
-		if err == nil {
+		_, created, err := s.b.DeclareQueue(broker.DefaultVHost, name, broker.QueueOptions{Durable: true, Args: args})
+		if err == nil && created {
 			return url, nil
 		}
-		if !errors.Is(err, broker.ErrPreconditionFailed) {
+		if err != nil && !errors.Is(err, broker.ErrPreconditionFailed) {
 			return nil, err
 		}
 		// Another CreateQueue won the race: compare with what it made.
+		// (A declare alike in the broker's eyes is not enough: the
+		// broker does not compare the attributes SQS alone keeps.)
 	}
 	return nil, fail(errQueueNameExists, "A queue already exists with the same name and a different value for attributes.")
 }

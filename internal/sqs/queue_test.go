@@ -3,6 +3,7 @@ package sqs
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -200,4 +201,45 @@ func TestFerryRetryAttributes(t *testing.T) {
 	_, err = e.client.SetQueueAttributes(ctx(t), &awssqs.SetQueueAttributesInput{QueueUrl: aws.String(u),
 		Attributes: map[string]string{"FerryRetryMultiplier": "0.5"}})
 	wantCode(t, err, "InvalidAttributeValue")
+}
+
+// TestCreateQueueRaceKeepsOneAttributeSet: CreateQueue calls for one name
+// with two values of an attribute only SQS keeps (MaximumMessageSize)
+// race; whichever made the queue, every call that succeeded asked for
+// the value the queue has, and the others got QueueAlreadyExists. (A
+// loser must compare SQS attributes itself: the broker's redeclare
+// check does not see them.)
+func TestCreateQueueRaceKeepsOneAttributeSet(t *testing.T) {
+	e := newEnv(t, nil)
+	for round := range 10 {
+		name := "race" + strconv.Itoa(round)
+		sizes := []string{"1024", "2048", "1024", "2048", "1024", "2048"}
+		errs := make([]error, len(sizes))
+		var wg sync.WaitGroup
+		for i, size := range sizes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = e.client.CreateQueue(ctx(t), &awssqs.CreateQueueInput{QueueName: aws.String(name),
+					Attributes: map[string]string{"MaximumMessageSize": size}})
+			}()
+		}
+		wg.Wait()
+		out, err := e.client.GetQueueAttributes(ctx(t), &awssqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(e.endpoint() + "/000000000000/" + name), AttributeNames: []types.QueueAttributeName{"MaximumMessageSize"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := out.Attributes["MaximumMessageSize"]
+		for i, err := range errs {
+			switch {
+			case err == nil && sizes[i] != have:
+				t.Fatalf("round %d: CreateQueue with MaximumMessageSize %s succeeded, but the queue has %s", round, sizes[i], have)
+			case err != nil && sizes[i] == have:
+				t.Fatalf("round %d: CreateQueue with the queue's own MaximumMessageSize %s failed: %v", round, have, err)
+			case err != nil:
+				wantCode(t, err, "QueueAlreadyExists")
+			}
+		}
+	}
 }
