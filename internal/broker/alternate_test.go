@@ -117,15 +117,11 @@ func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-func TestAlternateExchangeMissing(t *testing.T) {
-	e := newEnv(t)
-	h := &recordingHandler{}
-	e.b.logger = slog.New(h)
-	e.declareX("/", "x", ExchangeOptions{Kind: "direct", Args: aeArgs("not-yet")})
-	for range 3 {
-		wantQueues(t, "missing alternate", e.routedTo("/", "x", "k", nil))
-	}
-	want := "WARN alternate exchange does not exist; unroutable messages are dropped vhost=/ exchange=x alternate_exchange=not-yet"
+// wantWarnedOnce fails unless want is the one WARN record h got.
+func (h *recordingHandler) wantWarnedOnce(t *testing.T, want string) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var warned []string
 	for _, m := range h.msgs {
 		if strings.HasPrefix(m, "WARN") {
@@ -135,6 +131,18 @@ func TestAlternateExchangeMissing(t *testing.T) {
 	if len(warned) != 1 || warned[0] != want {
 		t.Fatalf("warned %q, want once %q", warned, want)
 	}
+}
+
+func TestAlternateExchangeMissing(t *testing.T) {
+	e := newEnv(t)
+	h := &recordingHandler{}
+	e.b.logger = slog.New(h)
+	e.declareX("/", "x", ExchangeOptions{Kind: "direct", Args: aeArgs("not-yet")})
+	for range 3 {
+		wantQueues(t, "missing alternate", e.routedTo("/", "x", "k", nil))
+	}
+	want := "WARN alternate exchange does not exist; unroutable messages are dropped vhost=/ exchange=x alternate_exchange=not-yet"
+	h.wantWarnedOnce(t, want)
 	// Declared later, it takes effect at once.
 	e.declareX("/", "not-yet", ExchangeOptions{Kind: "fanout"})
 	e.declare("/", "late", QueueOptions{})

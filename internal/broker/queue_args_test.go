@@ -2,7 +2,6 @@ package broker
 
 import (
 	"log/slog"
-	"strings"
 	"testing"
 )
 
@@ -49,15 +48,7 @@ func TestQueueArgumentKinds(t *testing.T) {
 	e.declare("/", "q", QueueOptions{Durable: true, Args: args})
 	e.declare("/", "q", QueueOptions{Durable: true, Args: args})
 	want := "WARN queue arguments unknown to Ferry are kept but have no effect vhost=/ queue=q arguments=[x-app x-max-lenght]"
-	var warned []string
-	for _, m := range h.msgs {
-		if strings.HasPrefix(m, "WARN") {
-			warned = append(warned, m)
-		}
-	}
-	if len(warned) != 1 || warned[0] != want {
-		t.Fatalf("warned %q, want once %q", warned, want)
-	}
+	h.wantWarnedOnce(t, want)
 	info, err := e.b.QueueInfo("/", "q")
 	if err != nil || info.Args["x-app"] != "mine" || info.Args["x-queue-mode"] != "lazy" {
 		t.Fatalf("stored args %v, %v", info.Args, err)
