@@ -170,10 +170,11 @@ func TestGlobalQosRecoverAndRequeue(t *testing.T) {
 	}
 }
 
-// Consumers parked by the channel's limit in one queue get going when a
-// delivery of another queue is acked, and when the queue takes back what
-// a timed-out consumer held.
-func TestGlobalQosAcrossQueuesAndConsumerTimeout(t *testing.T) {
+// startSlowAndOther starts a node on a fake clock with queues "slow"
+// (x-consumer-timeout 10 s) and "other", and a channel with basic.qos
+// global=1 consuming "slow" (tag "slow").
+func startSlowAndOther(t *testing.T) (*env, *testClock, *amqp091.Channel, <-chan amqp091.Delivery) {
+	t.Helper()
 	e, clk := startClock(t)
 	_, ch := e.channel()
 	declareArgs(t, ch, "slow", amqp091.Table{"x-consumer-timeout": int32(10000)})
@@ -181,6 +182,14 @@ func TestGlobalQosAcrossQueuesAndConsumerTimeout(t *testing.T) {
 	must(t, ch.Qos(1, 0, true))
 	slow, err := ch.Consume("slow", "slow", false, false, false, false, nil)
 	must(t, err)
+	return e, clk, ch, slow
+}
+
+// Consumers parked by the channel's limit in one queue get going when a
+// delivery of another queue is acked, and when the queue takes back what
+// a timed-out consumer held.
+func TestGlobalQosAcrossQueuesAndConsumerTimeout(t *testing.T) {
+	e, clk, ch, slow := startSlowAndOther(t)
 	other, err := ch.Consume("other", "other", false, false, false, false, nil)
 	must(t, err)
 	publish(t, ch, "", "slow", "s")
@@ -212,13 +221,7 @@ func TestGlobalQosAcrossQueuesAndConsumerTimeout(t *testing.T) {
 // comes back with it, and the channel's other consumer gets going. The
 // queue is the only one to see that end of the delivery.
 func TestGlobalQosCreditBackAfterCancelledConsumerTimesOut(t *testing.T) {
-	e, clk := startClock(t)
-	_, ch := e.channel()
-	declareArgs(t, ch, "slow", amqp091.Table{"x-consumer-timeout": int32(10000)})
-	declare(t, ch, "other")
-	must(t, ch.Qos(1, 0, true))
-	slow, err := ch.Consume("slow", "slow", false, false, false, false, nil)
-	must(t, err)
+	e, clk, ch, slow := startSlowAndOther(t)
 	publish(t, ch, "", "slow", "s")
 	at := clk.Now().Add(10 * time.Second)
 	await(t, slow)

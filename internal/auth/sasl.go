@@ -49,24 +49,14 @@ func ParseResponse(mechanism, response string) (name, password string, err error
 		}
 		login, ok1 := t.Get("LOGIN")
 		pass, ok2 := t.Get("PASSWORD")
-		name, ok3 := asString(login)
-		password, ok4 := asString(pass)
+		name, ok3 := message.String(login)
+		password, ok4 := message.String(pass)
 		if !ok1 || !ok2 || !ok3 || !ok4 {
 			return "", "", fmt.Errorf("%w: AMQPLAIN needs LOGIN and PASSWORD strings", ErrBadResponse)
 		}
 		return name, password, nil
 	}
 	return "", "", fmt.Errorf("%w %q (offered: %s)", ErrUnknownMechanism, mechanism, Mechanisms)
-}
-
-func asString(v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case []byte:
-		return string(v), true
-	}
-	return "", false
 }
 
 // Login parses a SASL response and authenticates it: the one call a
